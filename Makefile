@@ -1,0 +1,31 @@
+# Two entry points: `make test` (unit tests + every chapter executed) and `make book` (the website).
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+MATHJAX := vendor/mathjax/tex-chtml.js
+
+.PHONY: book test env clean
+
+env: $(STAMP)
+
+$(STAMP): requirements.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	touch $@
+
+# MathJax 3 from the npm package, served by the site itself (no CDN).
+$(MATHJAX): package.json
+	npm install --no-package-lock --no-audit --no-fund --loglevel=error
+	rm -rf vendor/mathjax && mkdir -p vendor/mathjax
+	cd node_modules/mathjax/es5 && cp -r tex-chtml.js input output ui a11y adaptors ../../../vendor/mathjax/
+
+test: env
+	$(BIN)/pytest
+
+book: env $(MATHJAX)
+	$(BIN)/jupyter-book build . --warningiserror --keep-going
+
+clean:
+	rm -rf _build vendor node_modules

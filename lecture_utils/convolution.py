@@ -1,0 +1,178 @@
+"""Image convolution and pooling written out by hand, as the lecture teaches them.
+
+These loops are for reading, not for speed: the library equivalents are
+``scipy.signal.correlate2d`` and Keras' ``Conv2D`` / ``MaxPooling2D``, and the unit tests
+check these functions against them.
+
+Like every deep-learning library, "convolution" here slides the kernel without flipping it
+(mathematically a cross-correlation): ``pixel_out = np.sum(kernel * image_patch)``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["KERNELS", "to_grayscale", "output_size", "pad_image", "convolve2d", "pool2d"]
+
+#: The hand-picked 3×3 kernels of the lecture's demonstrations (plus a blur for contrast).
+KERNELS: dict[str, np.ndarray] = {
+    "horizontal edge": np.array([[-1, -1, -1], [0, 0, 0], [1, 1, 1]], dtype=float),
+    "vertical edge": np.array([[-1, 0, 1], [-1, 0, 1], [-1, 0, 1]], dtype=float),
+    "diagonal edge": np.array([[-2, -1, 0], [-1, 0, 1], [0, 1, 2]], dtype=float),
+    "edge detect": np.array([[-1, -1, -1], [-1, 8, -1], [-1, -1, -1]], dtype=float),
+    "box blur": np.full((3, 3), 1 / 9),
+}
+
+
+def to_grayscale(image: np.ndarray) -> np.ndarray:
+    """Luminance of an RGB image, as floats in [0, 1].
+
+    Parameters
+    ----------
+    image : ndarray, shape (H, W, 3) or (N, H, W, 3)
+        uint8 (0–255) or float (0–1) RGB.
+
+    Returns
+    -------
+    ndarray of float, shape (H, W) or (N, H, W)
+    """
+    from skimage.color import rgb2gray
+
+    image = np.asarray(image)
+    if image.ndim not in (3, 4) or image.shape[-1] != 3:
+        raise ValueError(f"to_grayscale expects RGB images of shape (H, W, 3) or (N, H, W, 3), got shape {image.shape}.")
+    return rgb2gray(image)
+
+
+def _check_image(image, name="image") -> np.ndarray:
+    image = np.asarray(image)
+    if image.ndim != 2:
+        raise ValueError(f"{name} must be a 2-D array (height, width), got shape {image.shape}; "
+                         "convert colour images with to_grayscale first.")
+    if not np.issubdtype(image.dtype, np.number) or np.issubdtype(image.dtype, np.complexfloating):
+        raise ValueError(f"{name} must hold real numbers, got dtype {image.dtype}.")
+    if image.size == 0:
+        raise ValueError(f"{name} is empty (shape {image.shape}).")
+    if not np.all(np.isfinite(image)):
+        raise ValueError(f"{name} contains NaN or infinite values; clean it before filtering.")
+    return image.astype(float)
+
+
+def _check_stride(stride) -> int:
+    if not isinstance(stride, (int, np.integer)) or stride < 1:
+        raise ValueError(f"stride must be a positive integer, got {stride!r}.")
+    return int(stride)
+
+
+def _padding_amount(padding, kernel_size: int) -> int:
+    if padding == "valid":
+        return 0
+    if padding == "same":
+        if kernel_size % 2 == 0:
+            raise ValueError(f"padding='same' needs an odd kernel size to centre it, got {kernel_size}.")
+        return kernel_size // 2
+    if isinstance(padding, (int, np.integer)) and padding >= 0:
+        return int(padding)
+    raise ValueError(f"padding must be 'valid', 'same' or a non-negative integer, got {padding!r}.")
+
+
+def output_size(input_size: int, kernel_size: int, padding=0, stride: int = 1) -> int:
+    """Side length of a convolution's output: ``(n + 2p - k) // s + 1``.
+
+    Examples
+    --------
+    >>> output_size(5, 3)                    # a 5×5 image and a 3×3 filter: 3×3
+    3
+    >>> output_size(5, 3, padding="same")    # zero padding keeps the size
+    5
+    >>> output_size(5, 3, stride=2)
+    2
+    """
+    p = _padding_amount(padding, kernel_size)
+    s = _check_stride(stride)
+    return (input_size + 2 * p - kernel_size) // s + 1
+
+
+def pad_image(image: np.ndarray, padding: int) -> np.ndarray:
+    """Surround an image with ``padding`` rows and columns of zeros on every side."""
+    return np.pad(np.asarray(image, dtype=float), padding, mode="constant", constant_values=0)
+
+
+def convolve2d(image, kernel, padding=0, stride: int = 1) -> np.ndarray:
+    """Slide a kernel over an image: every output pixel is ``np.sum(kernel * image_patch)``.
+
+    Parameters
+    ----------
+    image : array_like, shape (H, W)
+        A single-channel image.
+    kernel : array_like, shape (kh, kw)
+        The filter; no larger than the (padded) image.
+    padding : {'valid', 'same'} or int, default 0
+        Zeros added on every side: ``'valid'`` (0), ``'same'`` (keeps the size at stride 1,
+        odd kernels), or a number of pixels.
+    stride : int, default 1
+        Distance between two windows, in pixels.
+
+    Returns
+    -------
+    ndarray of float, shape (output_size(H, kh, padding, stride), output_size(W, kw, padding, stride))
+
+    Raises
+    ------
+    ValueError
+        For a non-2-D or non-finite image or kernel, a kernel larger than the padded image,
+        a stride below 1, or an unknown padding.
+    """
+    image = _check_image(image)
+    kernel = _check_image(kernel, "kernel")
+    stride = _check_stride(stride)
+    kh, kw = kernel.shape
+    if padding == "same" and kh != kw:
+        raise ValueError(f"padding='same' needs a square kernel, got shape {kernel.shape}.")
+    p = _padding_amount(padding, kh)
+    padded = pad_image(image, p)
+    if kh > padded.shape[0] or kw > padded.shape[1]:
+        raise ValueError(f"kernel of shape {kernel.shape} is larger than the (padded) image of shape "
+                         f"{padded.shape}; use a smaller kernel or more padding.")
+    out_h = (padded.shape[0] - kh) // stride + 1
+    out_w = (padded.shape[1] - kw) // stride + 1
+    out = np.empty((out_h, out_w))
+    for i in range(out_h):
+        for j in range(out_w):
+            image_patch = padded[i * stride: i * stride + kh, j * stride: j * stride + kw]
+            out[i, j] = np.sum(kernel * image_patch)
+    return out
+
+
+def pool2d(image, size: int = 2, stride: int | None = None, mode: str = "max") -> np.ndarray:
+    """Max- or average-pooling of a single-channel image (no padding).
+
+    Parameters
+    ----------
+    image : array_like, shape (H, W)
+    size : int, default 2
+        Side of the square pooling window, in pixels.
+    stride : int, optional
+        Distance between windows; defaults to ``size`` (non-overlapping windows).
+    mode : {'max', 'average'}
+
+    Returns
+    -------
+    ndarray of float, shape ((H - size) // stride + 1, (W - size) // stride + 1)
+    """
+    image = _check_image(image)
+    stride = _check_stride(size if stride is None else stride)
+    if not isinstance(size, (int, np.integer)) or size < 1:
+        raise ValueError(f"size must be a positive integer, got {size!r}.")
+    if size > min(image.shape):
+        raise ValueError(f"pooling window {size}×{size} is larger than the image of shape {image.shape}.")
+    reduce = {"max": np.max, "average": np.mean}.get(mode)
+    if reduce is None:
+        raise ValueError(f"mode must be 'max' or 'average', got {mode!r}.")
+    out_h = (image.shape[0] - size) // stride + 1
+    out_w = (image.shape[1] - size) // stride + 1
+    out = np.empty((out_h, out_w))
+    for i in range(out_h):
+        for j in range(out_w):
+            out[i, j] = reduce(image[i * stride: i * stride + size, j * stride: j * stride + size])
+    return out

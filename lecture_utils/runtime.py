@@ -1,0 +1,22 @@
+"""Reproducible runs: one call at the top of a chapter."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+
+
+def seed_everything(seed: int = 42) -> None:
+    """Seed Python, NumPy and Keras/TensorFlow and make TensorFlow's ops deterministic.
+
+    Call it once, at the top of a chapter, so that re-running the chapter on the same machine
+    gives identical numbers (the lecture's "fixed seeds" advice, plus TF op determinism).
+    """
+    random.seed(seed)
+    np.random.seed(seed)
+    import keras
+    import tensorflow as tf
+
+    keras.utils.set_random_seed(seed)
+    tf.config.experimental.enable_op_determinism()

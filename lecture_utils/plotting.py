@@ -9,7 +9,7 @@ import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
 
-__all__ = ["use_book_style", "plot_matrix", "plot_filtering", "plot_image_grid"]
+__all__ = ["use_book_style", "plot_matrix", "plot_filtering", "plot_image_grid", "plot_history"]
 
 
 def use_book_style() -> None:
@@ -130,5 +130,42 @@ def plot_image_grid(images, titles=None, ncols: int = 4, cmap: str = "gray", siz
         ax.axis("off")
     for i, (ax, image) in enumerate(zip(axes.flat, images)):
         _show(ax, image, titles[i] if titles is not None else None, cmap=cmap)
+    fig.tight_layout()
+    return fig
+
+
+def plot_history(history: dict, metrics=("accuracy", "loss"), title: str | None = None, smooth=None):
+    """Learning curves: training and validation values of each metric per epoch.
+
+    Parameters
+    ----------
+    history : dict of str to list of float
+        ``History.history`` (or a cached run's ``.history``), with ``val_``-prefixed keys for
+        the validation curves.
+    metrics : sequence of str
+        One panel per metric.
+    title : str, optional
+    smooth : callable, optional
+        Applied to each curve before drawing (e.g. ``lecture_utils.training.smooth_curve``).
+
+    Returns
+    -------
+    matplotlib Figure
+    """
+    missing = [m for m in metrics if m not in history]
+    if missing:
+        raise ValueError(f"history has no {missing}; it has {sorted(history)}.")
+    fig, axes = plt.subplots(1, len(metrics), figsize=(4.5 * len(metrics), 3.2), squeeze=False)
+    for ax, metric in zip(axes.flat, metrics):
+        for key, style, label in ((metric, "o-", "training"), (f"val_{metric}", "s-", "validation")):
+            if key in history:
+                values = np.asarray(history[key], dtype=float)
+                values = smooth(values) if smooth is not None else values
+                ax.plot(np.arange(1, len(values) + 1), values, style, markersize=3, label=label)
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(metric)
+        ax.legend()
+    if title:
+        fig.suptitle(title)
     fig.tight_layout()
     return fig

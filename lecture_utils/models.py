@@ -1,0 +1,83 @@
+"""The networks the lecture builds, layer for layer, as compiled-ready Keras models.
+
+Each builder returns an *uncompiled* ``keras.Model`` so that a chapter shows the ``compile``
+call (optimizer, loss, metrics) where the lecture discusses it.
+"""
+
+from __future__ import annotations
+
+import keras
+from keras import layers
+
+__all__ = [
+    "mnist_conv_base",
+    "mnist_convnet",
+    "mnist_gap_convnet",
+    "mnist_dense_net",
+    "cats_vs_dogs_convnet",
+]
+
+
+def mnist_conv_base(input_shape=(28, 28, 1)) -> keras.Sequential:
+    """The lecture's convolutional base: Conv2D(32) → MaxPool → Conv2D(64) → MaxPool → Conv2D(64).
+
+    3×3 kernels, ReLU, no padding; 28×28×1 in, 3×3×64 out; 55,744 parameters.
+    """
+    return keras.Sequential([
+        keras.Input(input_shape),
+        layers.Conv2D(32, (3, 3), activation="relu"),
+        layers.MaxPooling2D((2, 2)),
+        layers.Conv2D(64, (3, 3), activation="relu"),
+        layers.MaxPooling2D((2, 2)),
+        layers.Conv2D(64, (3, 3), activation="relu"),
+    ], name="mnist_conv_base")
+
+
+def mnist_convnet(input_shape=(28, 28, 1)) -> keras.Sequential:
+    """The conv base + Flatten (576) → Dense(64, ReLU) → Dense(10, softmax): 93,322 parameters."""
+    model = mnist_conv_base(input_shape)
+    model.add(layers.Flatten())
+    model.add(layers.Dense(64, activation="relu"))
+    model.add(layers.Dense(10, activation="softmax"))
+    model.name = "mnist_convnet"
+    return model
+
+
+def mnist_gap_convnet(input_shape=(28, 28, 1)) -> keras.Sequential:
+    """The conv base + GlobalAveragePooling2D (64) → Dense(10, softmax): 56,394 parameters."""
+    model = mnist_conv_base(input_shape)
+    model.add(layers.GlobalAveragePooling2D())
+    model.add(layers.Dense(10, activation="softmax"))
+    model.name = "mnist_gap_convnet"
+    return model
+
+
+def mnist_dense_net(input_shape=(28, 28)) -> keras.Sequential:
+    """The fully connected network the lecture compares with: Flatten → Dense(512, ReLU) → Dense(10)."""
+    return keras.Sequential([
+        keras.Input(input_shape),
+        layers.Flatten(),
+        layers.Dense(512, activation="relu"),
+        layers.Dense(10, activation="softmax"),
+    ], name="mnist_dense_net")
+
+
+def cats_vs_dogs_convnet(input_shape=(150, 150, 3), dropout: float | None = None) -> keras.Sequential:
+    """The lecture's cats-vs-dogs ConvNet: Conv 32/64/128/128 with 2×2 max-pooling, Flatten,
+    Dense(512, ReLU), Dense(1, sigmoid); 3,453,121 parameters.
+
+    Parameters
+    ----------
+    input_shape : tuple
+        (150, 150, 3): RGB images rescaled to [0, 1].
+    dropout : float, optional
+        Rate of a Dropout layer before the Dense(512) layer (the lecture's second model, 0.5).
+    """
+    stack = [keras.Input(input_shape)]
+    for filters in (32, 64, 128, 128):
+        stack += [layers.Conv2D(filters, (3, 3), activation="relu"), layers.MaxPooling2D((2, 2))]
+    stack.append(layers.Flatten())
+    if dropout:
+        stack.append(layers.Dropout(dropout))
+    stack += [layers.Dense(512, activation="relu"), layers.Dense(1, activation="sigmoid")]
+    return keras.Sequential(stack, name="cats_vs_dogs_convnet")

@@ -1,11 +1,13 @@
-# Two entry points: `make test` (unit tests + every chapter executed) and `make book` (the website).
+# Entry points: `make test` (unit tests + every chapter executed), `make book` (the website),
+# `make check-site` (the built website in headless Chromium, with an accessibility audit).
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+NODE_STAMP := node_modules/.installed
 MATHJAX := vendor/mathjax/tex-chtml.js
 
-.PHONY: book test env clean
+.PHONY: book test check-site env clean
 
 env: $(STAMP)
 
@@ -15,9 +17,12 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet -r requirements.txt
 	touch $@
 
-# MathJax 3 from the npm package, served by the site itself (no CDN).
-$(MATHJAX): package.json
+$(NODE_STAMP): package.json
 	npm install --no-package-lock --no-audit --no-fund --loglevel=error
+	touch $@
+
+# MathJax 3 from the npm package, served by the site itself (no CDN).
+$(MATHJAX): $(NODE_STAMP)
 	rm -rf vendor/mathjax && mkdir -p vendor/mathjax
 	cd node_modules/mathjax/es5 && cp -r tex-chtml.js input output ui a11y adaptors ../../../vendor/mathjax/
 
@@ -27,5 +32,8 @@ test: env
 book: env $(MATHJAX)
 	$(BIN)/jupyter-book build . --warningiserror --keep-going
 
+check-site: $(NODE_STAMP)
+	bash tests/site/run.sh
+
 clean:
-	rm -rf _build vendor node_modules
+	rm -rf _build vendor node_modules artifacts

@@ -108,7 +108,7 @@ def _run_key(name: str, model, data_fingerprint: str, hyperparameters: dict, see
 
 def train_or_load(name: str, build: Callable[[], object], fit: Callable[[object], object], *,
                   data_fingerprint: str, hyperparameters: dict, seed: int = 42,
-                  custom_objects: dict | None = None) -> TrainingRun:
+                  custom_objects: dict | None = None, examples_per_epoch: int | None = None) -> TrainingRun:
     """Load a trained model from the cache, or build, train and cache it.
 
     Parameters
@@ -128,6 +128,9 @@ def train_or_load(name: str, build: Callable[[], object], fit: Callable[[object]
         Seed for Python, NumPy and TensorFlow, set before building.
     custom_objects : dict, optional
         Passed to ``keras.models.load_model``.
+    examples_per_epoch : int, optional
+        Training examples seen per epoch; recorded (not part of the key) so that benchmarks
+        can report images per second.
 
     Returns
     -------
@@ -163,7 +166,8 @@ def train_or_load(name: str, build: Callable[[], object], fit: Callable[[object]
     seconds = time.perf_counter() - start
     values = {k: [float(v) for v in vs] for k, vs in history.history.items()}
     meta = {"name": name, "hyperparameters": hyperparameters, "seed": seed,
-            "keras": keras.__version__, "trained_at": time.strftime("%Y-%m-%dT%H:%M:%S")}
+            "keras": keras.__version__, "trained_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
+            "examples_per_epoch": examples_per_epoch}
     _atomic_write(model_path, model.save)  # the temporary name keeps the .keras suffix
     _atomic_write(history_path, lambda tmp: tmp.write_text(json.dumps(
         {"history": values, "seconds": seconds, "meta": meta}, indent=1)))

@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 MATHJAX := vendor/mathjax/tex-chtml.js
 
-.PHONY: book test check-site env clean
+.PHONY: book test check-site benchmark env clean
 
 env: $(STAMP)
 
@@ -34,6 +34,10 @@ book: env $(MATHJAX)
 
 check-site: $(NODE_STAMP)
 	bash tests/site/run.sh
+
+# Every chapter cold and warm, training throughput vs. this CPU's peak, pipeline speed-up.
+benchmark: env
+	$(BIN)/python benchmarks/run.py
 
 clean:
 	rm -rf _build vendor node_modules artifacts

@@ -1,0 +1,250 @@
+"""Benchmark the whole book on this machine: each chapter cold and warm, every training's
+throughput against the CPU's own measured peak, and the input pipeline against naive decoding.
+
+Usage (from the repository root, after `make env`)::
+
+    LECTURE_DATA_DIR=/path/to/mirror .venv/bin/python benchmarks/run.py [--chapters 03 04] [--output FILE]
+
+"Cold" runs each chapter with an empty ``LECTURE_CACHE_DIR`` (nothing trained, weights not
+converted); "warm" runs it again with the cache the cold run left.  Peak memory is the largest
+resident set of the kernel process (and its children), sampled every 0.1 s.  It prints numbers;
+it does not pass or fail.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+ROOT = Path(__file__).resolve().parents[1]
+BOOK = ROOT / "book"
+
+
+# ----------------------------------------------------------------------------------------------
+# Machine peak
+
+
+def measured_peak_flops(dtype: str = "float32", seconds: float = 3.0) -> dict:
+    """Best FLOP/s of a large matmul and of a 3×3 convolution on this CPU, in ``dtype``."""
+    import tensorflow as tf
+
+    results = {}
+    a = tf.random.normal((2048, 2048), dtype=dtype)
+    conv_x = tf.random.normal((32, 56, 56, 128), dtype=dtype)
+    conv_w = tf.random.normal((3, 3, 128, 128), dtype=dtype)
+    cases = {
+        "matmul": (lambda: tf.linalg.matmul(a, a), 2 * 2048 ** 3),
+        "conv3x3": (lambda: tf.nn.conv2d(conv_x, conv_w, 1, "SAME"), 2 * 32 * 56 * 56 * 128 * 128 * 9),
+    }
+    for name, (op, flops) in cases.items():
+        op().numpy()  # warm-up
+        best, end = float("inf"), time.perf_counter() + seconds
+        while time.perf_counter() < end:
+            start = time.perf_counter()
+            op().numpy()
+            best = min(best, time.perf_counter() - start)
+        results[name] = flops / best
+    return results
+
+
+# ----------------------------------------------------------------------------------------------
+# Model cost
+
+
+def forward_flops(model) -> int:
+    """Multiply-adds × 2 of the Conv2D, DepthwiseConv2D and Dense layers for one example."""
+    import keras
+
+    total = 0
+    for layer in _leaf_layers(model):
+        out = layer.output.shape
+        if isinstance(layer, keras.layers.DepthwiseConv2D):
+            kh, kw = layer.kernel_size
+            total += 2 * out[1] * out[2] * out[3] * kh * kw
+        elif isinstance(layer, keras.layers.Conv2D):
+            kh, kw = layer.kernel_size
+            total += 2 * out[1] * out[2] * out[3] * kh * kw * layer.input.shape[-1]
+        elif isinstance(layer, keras.layers.Dense):
+            total += 2 * layer.input.shape[-1] * layer.units
+    return int(total)
+
+
+def _leaf_layers(model):
+    for layer in model.layers:
+        if hasattr(layer, "layers"):
+            yield from _leaf_layers(layer)
+        else:
+            yield layer
+
+
+def training_table(models_dir: Path, peak: dict) -> list[dict]:
+    """Images/s and achieved FLOP/s ÷ peak for every training recorded in ``models_dir``."""
+    import keras
+
+    rows = []
+    for record_path in sorted(models_dir.glob("*.history.json")):
+        record = json.loads(record_path.read_text())
+        meta = record.get("meta", {})
+        epochs = len(next(iter(record["history"].values()), []))
+        examples = meta.get("examples_per_epoch")
+        row = {"training": meta.get("name", record_path.stem), "epochs": epochs,
+               "seconds": record["seconds"], "s/epoch": record["seconds"] / max(epochs, 1)}
+        if examples:
+            model = keras.models.load_model(record_path.with_name(record_path.name.replace(".history.json", ".keras")))
+            images_per_s = examples * epochs / record["seconds"]
+            # Forward + backward ≈ 3 × forward for the trained layers.
+            achieved = 3 * forward_flops(model) * images_per_s
+            policy = str(getattr(model, "dtype_policy", "float32"))
+            reference = peak["bfloat16" if "bfloat16" in policy else "float32"]["conv3x3"]
+            row.update({"images/s": images_per_s, "GFLOP/s": achieved / 1e9, "÷ peak": achieved / reference})
+        rows.append(row)
+    return rows
+
+
+# ----------------------------------------------------------------------------------------------
+# Chapters
+
+
+def run_chapter(path: Path, env: dict) -> tuple[float, float]:
+    """Execute a chapter in a fresh kernel; return (wall seconds, peak RSS in GiB)."""
+    import jupytext
+    import psutil
+    from nbclient import NotebookClient
+
+    notebook = jupytext.read(path)
+    client = NotebookClient(notebook, timeout=7200, kernel_name="python3",
+                            resources={"metadata": {"path": str(path.parent)}})
+    old = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    peak = [0]
+    stop = threading.Event()
+
+    def sample():
+        while not stop.is_set():
+            km = getattr(client, "km", None)
+            pid = getattr(getattr(km, "provisioner", None), "pid", None)
+            if pid:
+                try:
+                    proc = psutil.Process(pid)
+                    rss = sum(p.memory_info().rss for p in [proc, *proc.children(recursive=True)])
+                    peak[0] = max(peak[0], rss)
+                except psutil.Error:
+                    pass
+            time.sleep(0.1)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    start = time.perf_counter()
+    try:
+        client.execute()
+    finally:
+        wall = time.perf_counter() - start
+        stop.set()
+        sampler.join()
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+    return wall, peak[0] / 2 ** 30
+
+
+def pipeline_ratio() -> dict:
+    """Seconds per epoch of the cats-vs-dogs training input: decode once vs decode every epoch."""
+    import tensorflow as tf
+
+    from lecture_utils import data, images
+
+    paths, labels = data.cats_vs_dogs_split()["train"]
+
+    def naive_epoch():
+        def load(path, label):
+            image = tf.io.decode_jpeg(tf.io.read_file(path), channels=3)
+            return tf.image.resize(image, (150, 150)) / 255.0, label
+
+        ds = tf.data.Dataset.from_tensor_slices(([str(p) for p in paths], labels)).map(load).batch(32)
+        for _ in ds:
+            pass
+
+    start = time.perf_counter()
+    decoded = images.load_cats_vs_dogs()
+    decode_once = time.perf_counter() - start
+
+    def cached_epoch():
+        for _ in images.make_dataset(*decoded["train"], batch_size=32, shuffle=True):
+            pass
+
+    timings = {}
+    for name, epoch in (("naive", naive_epoch), ("decoded once", cached_epoch)):
+        epoch()  # warm-up (file cache, tf.function tracing)
+        start = time.perf_counter()
+        epoch()
+        timings[name] = time.perf_counter() - start
+    return {"naive s/epoch": timings["naive"], "pipeline s/epoch": timings["decoded once"],
+            "one-off decode s": decode_once, "speed-up": timings["naive"] / timings["decoded once"]}
+
+
+def markdown_table(rows: list[dict]) -> str:
+    if not rows:
+        return "(none)\n"
+    keys = list(dict.fromkeys(k for row in rows for k in row))
+    fmt = lambda v: f"{v:,.3g}" if isinstance(v, float) else str(v)
+    lines = ["| " + " | ".join(keys) + " |", "|" + "---|" * len(keys)]
+    lines += ["| " + " | ".join(fmt(row.get(k, "")) for k in keys) + " |" for row in rows]
+    return "\n".join(lines) + "\n"
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--chapters", nargs="*", help="chapter number prefixes, e.g. 03 04 (default: all)")
+    parser.add_argument("--output", type=Path, default=ROOT / "benchmarks" / "results.md")
+    args = parser.parse_args()
+
+    chapters = sorted(p for p in BOOK.glob("[0-9][0-9]_*.md")
+                      if not args.chapters or p.name[:2] in args.chapters)
+    report = [f"# Benchmark, {time.strftime('%Y-%m-%d %H:%M')}\n",
+              f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+              f"{_memory_gib():.0f} GiB; Python {platform.python_version()}.\n"]
+
+    peak = {dtype: measured_peak_flops(dtype) for dtype in ("float32", "bfloat16")}
+    report.append("## Peak of this CPU (GFLOP/s)\n")
+    report.append(markdown_table([{"dtype": d, **{k: v / 1e9 for k, v in p.items()}} for d, p in peak.items()]))
+
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="lecture9-bench-") as cache:
+        env = {"LECTURE_CACHE_DIR": cache}
+        for chapter in chapters:
+            cold = run_chapter(chapter, env)
+            warm = run_chapter(chapter, env)
+            rows.append({"chapter": chapter.stem, "cold s": cold[0], "warm s": warm[0],
+                         "peak GiB (cold)": cold[1], "peak GiB (warm)": warm[1]})
+            print(markdown_table(rows[-1:]), flush=True)
+        rows.append({"chapter": "whole book", "cold s": sum(r["cold s"] for r in rows),
+                     "warm s": sum(r["warm s"] for r in rows),
+                     "peak GiB (cold)": max(r["peak GiB (cold)"] for r in rows),
+                     "peak GiB (warm)": max(r["peak GiB (warm)"] for r in rows)})
+        report += ["## Chapters\n", markdown_table(rows)]
+        report += ["## Trainings (from the cold run)\n", markdown_table(training_table(Path(cache) / "models", peak))]
+    report += ["## Input pipeline (cats vs. dogs, 3000 training photos)\n", markdown_table([pipeline_ratio()])]
+
+    text = "\n".join(report)
+    print(text)
+    args.output.write_text(text)
+
+
+def _memory_gib():
+    import psutil
+
+    return psutil.virtual_memory().total / 2 ** 30
+
+
+if __name__ == "__main__":
+    main()

@@ -169,3 +169,455 @@ def plot_history(history: dict, metrics=("accuracy", "loss"), title: str | None 
         fig.suptitle(title)
     fig.tight_layout()
     return fig
+
+
+def plot_metric_comparison(histories: dict, metric: str = "val_accuracy", title: str | None = None):
+    """One metric of several trainings, per epoch, on one set of axes.
+
+    Parameters
+    ----------
+    histories : dict of str to dict
+        Label of each training → its history (``History.history`` or a cached run's
+        ``.history``); the trainings may have different numbers of epochs.
+    metric : str
+        Key to draw from every history, e.g. ``"val_accuracy"``.
+    title : str, optional
+
+    Returns
+    -------
+    matplotlib Figure
+    """
+    missing = [label for label, history in histories.items() if metric not in history]
+    if not histories or missing:
+        raise ValueError(f"every history needs a {metric!r} curve; missing in {missing or 'an empty dict'}.")
+    fig, ax = plt.subplots(figsize=(5.5, 3.4))
+    for label, history in histories.items():
+        values = np.asarray(history[metric], dtype=float)
+        ax.plot(np.arange(1, len(values) + 1), values, "o-", markersize=3, label=label)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel(metric.replace("_", " "))
+    ax.legend()
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+__all__ += ["plot_metric_comparison"]
+
+
+# ---------------------------------------------------------------------------------------------
+# Filter banks (chapter 2)
+
+__all__ += ["plot_gabor_demo", "plot_kernel_responses", "plot_filter_bank", "plot_filter_usefulness"]
+
+
+def _show_kernel(ax, kernel, title=None, window: int | None = None):
+    """A kernel's weights (the real part of a complex one): red positive, blue negative, white 0.
+
+    With ``window``, the kernel is drawn at the scale of a ``window × window`` pixel square
+    around its centre, so kernels of different sizes can be compared.
+    """
+    weights = np.real(np.asarray(kernel))
+    limit = np.abs(weights).max() or 1.0
+    h, w = weights.shape
+    ax.imshow(weights, cmap="RdBu_r", vmin=-limit, vmax=limit, interpolation="nearest",
+              extent=(-w / 2, w / 2, h / 2, -h / 2))
+    if window is not None:
+        ax.set_xlim(-window / 2, window / 2)
+        ax.set_ylim(window / 2, -window / 2)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    if title:
+        ax.set_title(title)
+
+
+def plot_gabor_demo(image, kernel, outputs: dict, title: str | None = None, axes=None):
+    """One row: the image, the kernel, and what filtering the image with it gives.
+
+    Parameters
+    ----------
+    image : ndarray, shape (H, W)
+    kernel : ndarray, shape (k, k)
+        Real or complex; a complex kernel is drawn by its real part.
+    outputs : dict of str to ndarray (H, W)
+        Panel title → filtered image, e.g. ``{"response magnitude": ...}``.
+    title : str, optional
+        Written left of the row (e.g. the filter's parameters).
+    axes : sequence of ``2 + len(outputs)`` Axes, optional
+
+    Returns
+    -------
+    matplotlib Figure
+    """
+    n = 2 + len(outputs)
+    if axes is None:
+        fig, axes = plt.subplots(1, n, figsize=(2.3 * n, 2.6))
+    else:
+        fig = axes[0].figure
+    if len(axes) != n:
+        raise ValueError(f"plot_gabor_demo needs {n} axes (image, kernel and {len(outputs)} outputs), got {len(axes)}.")
+    _show(axes[0], image, "image")
+    if title:
+        axes[0].set_ylabel(title)
+    _show_kernel(axes[1], kernel, "kernel (real part)" if np.iscomplexobj(kernel) else "kernel")
+    for ax, (name, output) in zip(axes[2:], outputs.items()):
+        _show(ax, output, name)
+    fig.tight_layout()
+    return fig
+
+
+def plot_kernel_responses(kernels, responses, titles, axes=None, size: float = 1.5, same_scale: bool = False):
+    """Kernels in the top row and the filtered images below them.
+
+    Parameters
+    ----------
+    kernels : sequence of ndarray (k, k) or None
+        None leaves the kernel panel empty (for a response that is not one kernel's, such as
+        an edge magnitude combined from two).
+    responses : sequence of ndarray (H, W)
+    titles : sequence of str
+        One per column.
+    axes : ndarray of Axes, shape (2, len(kernels)), optional
+    size : float
+        Width and height of one panel, in inches (when ``axes`` is not given).
+    same_scale : bool
+        Draw all kernels at the same pixel scale (that of the largest), so that their sizes
+        can be compared.
+
+    Returns
+    -------
+    matplotlib Figure
+    """
+    kernels, responses, titles = list(kernels), list(responses), list(titles)
+    if not (len(kernels) == len(responses) == len(titles)) or not kernels:
+        raise ValueError(f"need as many kernels, responses and titles (at least one), got "
+                         f"{len(kernels)}, {len(responses)} and {len(titles)}.")
+    if axes is None:
+        fig, axes = plt.subplots(2, len(kernels), figsize=(size * len(kernels), 2 * size + 0.4), squeeze=False)
+    else:
+        axes = np.asarray(axes).reshape(2, -1)
+        fig = axes[0, 0].figure
+    window = max(max(np.shape(k)) for k in kernels if k is not None) if same_scale else None
+    for column, (kernel, response, title) in enumerate(zip(kernels, responses, titles)):
+        if kernel is None:
+            axes[0, column].axis("off")
+        else:
+            _show_kernel(axes[0, column], kernel, title, window=window)
+        _show(axes[1, column], response, None if kernel is not None else title)
+    return fig
+
+
+def plot_filter_bank(images, kernels, responses, filter_titles, image_titles=None, ncols: int = 8,
+                     size: float = 1.1):
+    """A filter bank applied to a few images, as a grid.
+
+    The filters are laid out in blocks of ``ncols`` columns; in every block the top row shows
+    the kernels and each further row one image: the original in the first column, then its
+    response to each filter.  The responses to one filter share a grey scale (black 0, white
+    that filter's largest response), so the images can be compared filter by filter.
+
+    Parameters
+    ----------
+    images : ndarray, shape (N, H, W)
+    kernels : sequence of F ndarray
+        Drawn by their real part.
+    responses : ndarray, shape (N, F, H, W)
+        Non-negative, e.g. response magnitudes.
+    filter_titles : sequence of F str
+    image_titles : sequence of N str, optional
+    ncols : int
+        Filters per block.
+    size : float
+        Width and height of one panel, in inches.
+
+    Returns
+    -------
+    matplotlib Figure
+    """
+    images, responses, kernels = np.asarray(images), np.asarray(responses), list(kernels)
+    n_images, n_filters = len(images), len(kernels)
+    if responses.shape[:2] != (n_images, n_filters) or len(filter_titles) != n_filters:
+        raise ValueError(f"responses must have shape (N images, F filters, H, W) = ({n_images}, {n_filters}, ...) "
+                         f"with F filter titles, got {responses.shape} and {len(filter_titles)} titles.")
+    brightest = responses.max(axis=(0, 2, 3))
+    blocks = -(-n_filters // ncols)
+    rows = blocks * (n_images + 1)
+    fig, axes = plt.subplots(rows, ncols + 1, figsize=(size * (ncols + 1), size * rows + 0.3 * blocks),
+                             squeeze=False)
+    for block in range(blocks):
+        top = block * (n_images + 1)
+        axes[top, 0].axis("off")
+        for i, image in enumerate(images):
+            _show(axes[top + 1 + i, 0], image)
+            if image_titles is not None:
+                axes[top + 1 + i, 0].set_ylabel(image_titles[i], fontsize=8)
+        for column in range(ncols):
+            f = block * ncols + column
+            if f >= n_filters:
+                for row in range(top, top + n_images + 1):
+                    axes[row, column + 1].axis("off")
+                continue
+            _show_kernel(axes[top, column + 1], kernels[f])
+            axes[top, column + 1].set_title(filter_titles[f], fontsize=7)
+            for i in range(n_images):
+                ax = axes[top + 1 + i, column + 1]
+                ax.imshow(responses[i, f], cmap="gray", vmin=0, vmax=brightest[f] or 1.0)
+                ax.set_xticks([])
+                ax.set_yticks([])
+    fig.tight_layout()
+    return fig
+
+
+def plot_filter_usefulness(labels, energy, accuracy, references: dict | None = None):
+    """Two bar charts per filter: its response energy and the accuracy of its features alone.
+
+    Parameters
+    ----------
+    labels : sequence of F str
+    energy : ndarray, shape (F,)
+        E.g. :func:`lecture_utils.filters.response_energy`.
+    accuracy : ndarray, shape (F,)
+        Test accuracy of a classifier on each filter's features.
+    references : dict of str to float, optional
+        Accuracies to draw as vertical lines (e.g. raw pixels, the whole bank).
+
+    Returns
+    -------
+    matplotlib Figure
+    """
+    labels, energy, accuracy = list(labels), np.asarray(energy, float), np.asarray(accuracy, float)
+    if not (len(labels) == len(energy) == len(accuracy)):
+        raise ValueError(f"need one label, energy and accuracy per filter, got {len(labels)}, "
+                         f"{len(energy)} and {len(accuracy)}.")
+    references = references or {}
+    y = np.arange(len(labels))
+    fig, (ax_energy, ax_accuracy) = plt.subplots(1, 2, figsize=(11, 0.28 * len(labels) + 1.4), sharey=True,
+                                                 layout="constrained")
+    ax_energy.barh(y, energy, color="tab:gray")
+    ax_energy.set_yticks(y, labels, fontsize=8)
+    ax_energy.invert_yaxis()
+    ax_energy.set_xlabel("response energy (mean squared magnitude)")
+    ax_accuracy.barh(y, accuracy, color="tab:blue")
+    values = [*accuracy, *references.values()]
+    ax_accuracy.set_xlim(max(0.0, min(values) - 0.05), min(1.0, max(values) + 0.04))
+    ax_accuracy.set_xlabel("test accuracy of this filter's features alone")
+    for ax in (ax_energy, ax_accuracy):
+        ax.xaxis.set_major_locator(mpl.ticker.MaxNLocator(5))
+    for (name, value), style in zip(references.items(), ["--", ":", "-.", "-"]):
+        ax_accuracy.axvline(value, color="black", linestyle=style, linewidth=1.2, label=f"{name}: {value:.3f}")
+    if references:
+        # Outside the axes: the bars fill the panel's left and the lines its right.
+        fig.legend(loc="outside right upper", fontsize=8, framealpha=1)
+    return fig
+
+
+__all__ += ["plot_receptive_fields", "plot_shift_sensitivity", "plot_accuracy_under_shift"]
+
+
+def plot_receptive_fields(image, sizes: dict, centre: tuple[int, int], ax=None, title: str | None = None):
+    """An image with the receptive fields of successive layers drawn as nested squares.
+
+    Parameters
+    ----------
+    image : ndarray, shape (H, W)
+    sizes : dict of str to int
+        Label of each layer → side of its receptive field in pixels, smallest first.
+    centre : (row, col)
+        The input pixel the squares are centred on.
+    ax : matplotlib Axes, optional
+    title : str, optional
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    image = np.asarray(image)
+    if image.ndim != 2:
+        raise ValueError(f"plot_receptive_fields draws a 2-D image, got shape {image.shape}.")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(3.6, 3.6))
+    _show(ax, image, title)
+    colours = plt.get_cmap("autumn")(np.linspace(0, 0.85, max(len(sizes), 1)))
+    row, col = centre
+    for colour, (label, side) in zip(colours, sizes.items()):
+        # A side-s window centred on a pixel starts s // 2 pixels before it (one more left/up if s is even).
+        top, left = row - side // 2, col - side // 2
+        ax.add_patch(plt.Rectangle((left - 0.5, top - 0.5), side, side, fill=False, edgecolor=colour,
+                                   linewidth=2, label=f"{label}: {side}×{side}"))
+    ax.set_xlim(-0.5, image.shape[1] - 0.5)
+    ax.set_ylim(image.shape[0] - 0.5, -0.5)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1), fontsize=8, frameon=False)
+    return ax
+
+
+def plot_shift_sensitivity(layer_names, shifts, changes, title: str | None = None):
+    """Relative change of every layer's output when the input is shifted, one line per shift.
+
+    Parameters
+    ----------
+    layer_names : sequence of str
+        One per column of ``changes``.
+    shifts : sequence of int
+        One per row of ``changes``, in pixels.
+    changes : ndarray, shape (len(shifts), len(layer_names))
+        From ``lecture_utils.architectures.relative_change_per_layer``.
+    title : str, optional
+
+    Returns
+    -------
+    matplotlib Figure
+    """
+    changes = np.asarray(changes, dtype=float)
+    if changes.shape != (len(shifts), len(layer_names)):
+        raise ValueError(f"changes must have shape ({len(shifts)}, {len(layer_names)}) (shifts × layers), "
+                         f"got {changes.shape}.")
+    fig, ax = plt.subplots(figsize=(7, 3.4))
+    for shift, row in zip(shifts, changes):
+        ax.plot(np.arange(len(layer_names)), row, "o-", markersize=4,
+                label=f"{shift} pixel{'s' if shift != 1 else ''}")
+    ax.set_xticks(np.arange(len(layer_names)), layer_names, rotation=20, ha="right")
+    ax.set_ylabel("relative change of the output")
+    ax.set_ylim(bottom=0)
+    ax.legend(title="shift", fontsize=8)
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_accuracy_under_shift(shifts, accuracies: dict, title: str | None = None):
+    """Test accuracy of several models on images shifted by an increasing number of pixels.
+
+    Parameters
+    ----------
+    shifts : sequence of int
+        Shifts in pixels.
+    accuracies : dict of str to sequence of float
+        Model label → accuracy (0–1) at each shift.
+    title : str, optional
+
+    Returns
+    -------
+    matplotlib Figure
+    """
+    wrong = [label for label, values in accuracies.items() if len(values) != len(shifts)]
+    if not accuracies or wrong:
+        raise ValueError(f"every model needs one accuracy per shift ({len(shifts)}); wrong for {wrong or 'an empty dict'}.")
+    fig, ax = plt.subplots(figsize=(5.5, 3.4))
+    for label, values in accuracies.items():
+        ax.plot(shifts, 100 * np.asarray(values, dtype=float), "o-", markersize=4, label=label)
+    ax.set_xticks(list(shifts))
+    ax.set_xlabel("shift to the right (pixels)")
+    ax.set_ylabel("test accuracy (%)")
+    ax.legend()
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+# ---------------------------------------------------------------------------------------------
+# Chapter 5: interpreting the model (computations in lecture_utils.interpretation)
+
+__all__ += ["plot_channel_mosaics", "plot_grad_cam", "plot_top_predictions"]
+
+
+def plot_channel_mosaics(mosaics, titles, cmap: str = "viridis", width: float = 10.0):
+    """Every channel of several layers: one mosaic per layer, stacked, each as wide as the page.
+
+    Parameters
+    ----------
+    mosaics : sequence of ndarray, each (h, w)
+        Tiled channels, e.g. from :func:`lecture_utils.interpretation.channel_mosaic`;
+        NaN (gaps and padding) is drawn white.
+    titles : sequence of str
+        One per mosaic.
+    cmap : str
+    width : float
+        Figure width in inches; the height follows the mosaics' aspect ratios.
+
+    Returns
+    -------
+    matplotlib Figure
+    """
+    mosaics = [np.asarray(m, dtype=float) for m in mosaics]
+    if not mosaics or len(titles) != len(mosaics) or any(m.ndim != 2 for m in mosaics):
+        raise ValueError("plot_channel_mosaics needs one title per 2-D mosaic, and at least one.")
+    ratios = [m.shape[0] / m.shape[1] for m in mosaics]
+    fig, axes = plt.subplots(len(mosaics), 1, squeeze=False,
+                             figsize=(width, width * sum(ratios) + 0.35 * len(mosaics)),
+                             gridspec_kw={"height_ratios": ratios})
+    colours = mpl.colormaps[cmap].with_extremes(bad="white")
+    for ax, mosaic, title in zip(axes.flat, mosaics, titles):
+        ax.imshow(mosaic, cmap=colours, vmin=0, vmax=255, interpolation="nearest")
+        ax.set_title(title, loc="left")
+        ax.axis("off")
+    fig.tight_layout()
+    return fig
+
+
+def plot_grad_cam(image, heatmap, overlay, title: str | None = None, heatmap_title: str = "Heatmap"):
+    """Grad-CAM in three panels: the photo, the heatmap at its own resolution, the overlay.
+
+    Parameters
+    ----------
+    image : ndarray, shape (H, W, 3)
+    heatmap : ndarray, shape (h, w)
+        Values in [0, 1]; each cell is drawn as a square so its coarseness stays visible.
+    overlay : ndarray, shape (H, W, 3)
+        The heatmap upscaled and superimposed on the photo.
+    title : str, optional
+        Figure title.
+    heatmap_title : str
+
+    Returns
+    -------
+    matplotlib Figure
+    """
+    heatmap = np.asarray(heatmap, dtype=float)
+    if heatmap.ndim != 2:
+        raise ValueError(f"heatmap must be 2-D, got shape {heatmap.shape}.")
+    fig, axes = plt.subplots(1, 3, figsize=(10, 3.6))
+    _show(axes[0], image, "Photo")
+    shown = axes[1].imshow(heatmap, cmap="jet", vmin=0, vmax=1, interpolation="nearest")
+    axes[1].set_title(f"{heatmap_title} ({heatmap.shape[0]}×{heatmap.shape[1]})")
+    axes[1].set_xticks([])
+    axes[1].set_yticks([])
+    fig.colorbar(shown, ax=axes[1], fraction=0.046, pad=0.04)
+    _show(axes[2], overlay, "Superimposed")
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_top_predictions(predictions, title: str | None = None, ax=None):
+    """A horizontal bar chart of the top predicted classes and their probabilities.
+
+    Parameters
+    ----------
+    predictions : sequence of (wnid, class_name, probability)
+        One image's list from :func:`lecture_utils.pretrained.decode_predictions`.
+    title : str, optional
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    matplotlib Figure
+    """
+    predictions = list(predictions)
+    if not predictions:
+        raise ValueError("plot_top_predictions needs at least one prediction.")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(5.5, 0.4 * len(predictions) + 0.9))
+    names = [name.replace("_", " ") for _, name, _ in predictions][::-1]
+    probs = [p for _, _, p in predictions][::-1]
+    bars = ax.barh(names, probs, color="tab:blue")
+    ax.bar_label(bars, labels=[f"{p:.3f}" for p in probs], padding=3)
+    ax.set_xlim(0, 1.12)
+    ax.set_xlabel("probability")
+    if title:
+        ax.set_title(title)
+    ax.figure.tight_layout()
+    return ax.figure

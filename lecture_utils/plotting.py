@@ -412,7 +412,7 @@ def plot_filter_usefulness(labels, energy, accuracy, references: dict | None = N
     return fig
 
 
-__all__ += ["plot_receptive_fields", "plot_shift_sensitivity", "plot_accuracy_under_shift"]
+__all__ += ["plot_receptive_fields", "plot_shift_sensitivity", "plot_accuracy_under_shift", "plot_kernel_grid"]
 
 
 def plot_receptive_fields(image, sizes: dict, centre: tuple[int, int], ax=None, title: str | None = None):
@@ -447,7 +447,7 @@ def plot_receptive_fields(image, sizes: dict, centre: tuple[int, int], ax=None, 
                                    linewidth=2, label=f"{label}: {side}×{side}"))
     ax.set_xlim(-0.5, image.shape[1] - 0.5)
     ax.set_ylim(image.shape[0] - 0.5, -0.5)
-    ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1), fontsize=8, frameon=False)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.02), fontsize=8, frameon=False)
     return ax
 
 
@@ -621,3 +621,82 @@ def plot_top_predictions(predictions, title: str | None = None, ax=None):
         ax.set_title(title)
     ax.figure.tight_layout()
     return ax.figure
+
+
+__all__ += ["plot_training_phases"]
+
+
+def plot_training_phases(phases: dict, metrics=("accuracy", "loss"), smooth=None, title: str | None = None):
+    """Learning curves of consecutive trainings of one model, joined, with the phases marked.
+
+    Parameters
+    ----------
+    phases : dict of str to dict
+        Name of each phase, in order (e.g. ``{"frozen base": h1, "fine-tuning": h2}``) → its
+        history (``History.history`` or a cached run's ``.history``), with ``val_`` keys.
+    metrics : sequence of str
+        One panel per metric.
+    smooth : callable, optional
+        Applied to each joined curve (e.g. ``lecture_utils.training.smooth_curve``).
+    title : str, optional
+
+    Returns
+    -------
+    matplotlib Figure
+    """
+    histories = list(phases.values())
+    missing = [(name, m) for name, h in phases.items() for m in metrics
+               if m not in h or f"val_{m}" not in h]
+    if not histories or missing:
+        raise ValueError(f"every phase needs training and validation curves of {list(metrics)}; "
+                         f"missing {missing or 'all: no phases given'}.")
+    lengths = [len(h[metrics[0]]) for h in histories]
+    fig, axes = plt.subplots(1, len(metrics), figsize=(4.5 * len(metrics), 3.2), squeeze=False)
+    for ax, metric in zip(axes.flat, metrics):
+        for key, style, label in ((metric, "o-", "training"), (f"val_{metric}", "s-", "validation")):
+            values = np.concatenate([np.asarray(h[key], dtype=float) for h in histories])
+            values = smooth(values) if smooth is not None else values
+            ax.plot(np.arange(1, len(values) + 1), values, style, markersize=3, label=label)
+        for boundary in np.cumsum(lengths)[:-1]:
+            ax.axvline(boundary + 0.5, color="grey", linestyle="--", linewidth=1)
+        for start, length, name in zip(np.cumsum([0, *lengths[:-1]]), lengths, phases):
+            ax.text(start + 0.5 + length / 2, 1.0, name, transform=ax.get_xaxis_transform(),
+                    ha="center", va="bottom", fontsize=8, color="dimgrey")
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(metric)
+        ax.legend()
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_kernel_grid(kernels, ncols: int = 8, size: float = 0.9, titles=None):
+    """A grid of small kernels, each on its own symmetric scale: red positive, blue negative, white 0.
+
+    Parameters
+    ----------
+    kernels : array_like, shape (n, kh, kw)
+        E.g. the first-layer weights of a trained Conv2D layer, moved to the first axis.
+    ncols : int
+    size : float
+        Width and height of one panel, in inches.
+    titles : sequence of str, optional
+
+    Returns
+    -------
+    matplotlib Figure
+    """
+    kernels = np.asarray(kernels, dtype=float)
+    if kernels.ndim != 3 or len(kernels) == 0:
+        raise ValueError(f"plot_kernel_grid draws a stack of 2-D kernels of shape (n, kh, kw), got shape {kernels.shape}.")
+    ncols = min(ncols, len(kernels))
+    nrows = -(-len(kernels) // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows), squeeze=False)
+    for ax in axes.flat[len(kernels):]:
+        ax.axis("off")
+    for i, (ax, kernel) in enumerate(zip(axes.flat, kernels)):
+        _show_kernel(ax, kernel, titles[i] if titles is not None else None)
+        ax.spines[:].set_visible(False)
+    fig.tight_layout()
+    return fig

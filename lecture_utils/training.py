@@ -108,7 +108,8 @@ def _run_key(name: str, model, data_fingerprint: str, hyperparameters: dict, see
 
 def train_or_load(name: str, build: Callable[[], object], fit: Callable[[object], object], *,
                   data_fingerprint: str, hyperparameters: dict, seed: int = 42,
-                  custom_objects: dict | None = None, examples_per_epoch: int | None = None) -> TrainingRun:
+                  custom_objects: dict | None = None, examples_per_epoch: int | None = None,
+                  dtype_policy: str | None = None) -> TrainingRun:
     """Load a trained model from the cache, or build, train and cache it.
 
     Parameters
@@ -131,6 +132,11 @@ def train_or_load(name: str, build: Callable[[], object], fit: Callable[[object]
     examples_per_epoch : int, optional
         Training examples seen per epoch; recorded (not part of the key) so that benchmarks
         can report images per second.
+    dtype_policy : str, optional
+        Keras dtype policy the model is built under, e.g. ``"mixed_bfloat16"`` (float32
+        weights, bfloat16 arithmetic); it is part of the architecture, so of the key. Only the
+        build sees it: with a policy given, the global policy is the same after the call as
+        before. None (default) builds under the default policy.
 
     Returns
     -------
@@ -141,10 +147,19 @@ def train_or_load(name: str, build: Callable[[], object], fit: Callable[[object]
     from .runtime import seed_everything
 
     # Auto-generated layer names ("dense_3") would change the key between runs of a chapter;
-    # a fresh session numbers them from zero again.
+    # a fresh session numbers them from zero again. Clearing the session also resets the dtype
+    # policy, so a requested policy is set afterwards, and the caller's restored after the build.
+    policy_before = keras.config.dtype_policy()
     keras.backend.clear_session()
     seed_everything(seed)
-    model = build()
+    if dtype_policy is not None:
+        keras.config.set_dtype_policy(dtype_policy)
+        try:
+            model = build()
+        finally:
+            keras.config.set_dtype_policy(policy_before)
+    else:
+        model = build()
     key = _run_key(name, model, data_fingerprint, hyperparameters, seed)
     model_path = models_dir() / f"{name}-{key}.keras"
     history_path = models_dir() / f"{name}-{key}.history.json"

@@ -81,3 +81,21 @@ def test_smooth_curve():
     np.testing.assert_allclose(training.smooth_curve([0, 1], factor=0.5), [0, 0.5])
     with pytest.raises(ValueError, match="factor"):
         training.smooth_curve([1], factor=1)
+
+
+def test_dtype_policy_applies_to_the_build_only():
+    import keras
+
+    x, y = tiny_data()
+
+    def train(policy):
+        return training.train_or_load("tiny", build, lambda m: m.fit(x, y, epochs=1, verbose=0),
+                                      data_fingerprint=training.fingerprint(x, y), hyperparameters={},
+                                      seed=1, dtype_policy=policy)
+
+    first = train("mixed_bfloat16")
+    assert first.model.layers[0].dtype_policy.name == "mixed_bfloat16"
+    assert keras.config.dtype_policy().name == "float32"
+    again = train("mixed_bfloat16")
+    assert again.loaded and again.model.layers[0].dtype_policy.name == "mixed_bfloat16"
+    assert not train(None).loaded  # another precision is another model

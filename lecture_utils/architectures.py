@@ -1,0 +1,506 @@
+"""The arithmetic behind ConvNet architectures, and the building blocks of real-world CNNs.
+
+- receptive fields: how far the view of a unit reaches into the input, layer after layer;
+- the cost of a convolution: parameters and multiply-adds, per layer and for a whole model;
+- translation invariance: shifting images and measuring how much a feature map changes;
+- a residual block (identity or 1×1-projection shortcut) and a small ResNet built from it;
+- forward cost: the measured wall-clock time per image of a model.
+
+Everything here is plain arithmetic on integers or arrays except the builders, which return
+Keras tensors and models, and :func:`forward_seconds_per_image`, which runs a model.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from numbers import Integral
+
+import numpy as np
+
+__all__ = [
+    "conv2d_layer_with_kernels",
+    "receptive_field_sizes",
+    "receptive_fields_of_layers",
+    "conv2d_parameter_count",
+    "conv2d_multiply_adds",
+    "model_multiply_adds",
+    "shifted_images",
+    "relative_change",
+    "relative_change_per_layer",
+    "residual_block",
+    "small_resnet",
+    "forward_seconds_per_image",
+]
+
+
+def _positive_int(value, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, Integral) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}.")
+    return int(value)
+
+
+def _pair(value, name: str) -> tuple[int, int]:
+    """An int or an (int, int) as a (height, width) pair of positive ints."""
+    if isinstance(value, (tuple, list)):
+        if len(value) != 2:
+            raise ValueError(f"{name} must be an int or a (height, width) pair, got {value!r}.")
+        return _positive_int(value[0], name), _positive_int(value[1], name)
+    value = _positive_int(value, name)
+    return value, value
+
+
+def conv2d_layer_with_kernels(kernels, **options):
+    """A Keras Conv2D layer whose filters are given kernels (and zero biases), for one-channel input.
+
+    A trained layer learns its kernels; one holding known kernels shows what the layer computes.
+
+    Parameters
+    ----------
+    kernels : array_like, shape (d, kh, kw)
+        The d filters, e.g. the edge detectors of ``lecture_utils.convolution.KERNELS``.
+    **options
+        Passed to ``keras.layers.Conv2D`` (``padding``, ``strides``, ``activation``, ``name`` …).
+
+    Returns
+    -------
+    keras.layers.Conv2D
+        Built for inputs of shape (batch, H, W, 1); its output has d channels.
+    """
+    from keras import layers
+
+    kernels = np.asarray(kernels, dtype="float32")
+    if kernels.ndim != 3 or 0 in kernels.shape:
+        raise ValueError(f"kernels must be a stack of 2-D kernels of shape (d, kh, kw), got shape {kernels.shape}.")
+    layer = layers.Conv2D(kernels.shape[0], kernels.shape[1:], **options)
+    layer.build((None, None, None, 1))
+    weights = [np.transpose(kernels, (1, 2, 0))[:, :, None, :]]  # Keras order: (kh, kw, in, out)
+    if layer.use_bias:
+        weights.append(np.zeros(kernels.shape[0], dtype="float32"))
+    layer.set_weights(weights)
+    return layer
+
+
+# ---------------------------------------------------------------------------------------------
+# Receptive fields
+
+
+def receptive_field_sizes(kernel_sizes, strides=None) -> list[int]:
+    """Side of the receptive field after each layer of a stack of convolutions and poolings.
+
+    A unit after layer :math:`l` sees :math:`r_l = r_{l-1} + (k_l - 1)\\, j_{l-1}` input pixels
+    per dimension, where :math:`j_{l-1} = s_1 \\cdots s_{l-1}` is the distance, in input pixels,
+    between neighbouring units of layer :math:`l-1` (:math:`r_0 = j_0 = 1`). Padding does not
+    change the receptive field, only how many units there are.
+
+    Parameters
+    ----------
+    kernel_sizes : sequence of int
+        Kernel (or pooling window) side of each layer, in the order the input passes them.
+    strides : sequence of int, optional
+        Stride of each layer; default 1 for every layer.
+
+    Returns
+    -------
+    list of int, one per layer
+        Receptive-field side in input pixels, e.g. ``[3, 5, 7]`` for three 3×3 convolutions.
+
+    Raises
+    ------
+    ValueError
+        If a kernel size or stride is not a positive integer, or the two lengths differ.
+    """
+    kernel_sizes = [_positive_int(k, "every kernel size") for k in kernel_sizes]
+    if strides is None:
+        strides = [1] * len(kernel_sizes)
+    strides = [_positive_int(s, "every stride") for s in strides]
+    if len(strides) != len(kernel_sizes):
+        raise ValueError(f"Got {len(kernel_sizes)} kernel sizes but {len(strides)} strides; give one stride per layer.")
+    sizes, field, jump = [], 1, 1
+    for kernel, stride in zip(kernel_sizes, strides):
+        field += (kernel - 1) * jump
+        jump *= stride
+        sizes.append(field)
+    return sizes
+
+
+def receptive_fields_of_layers(model) -> list[tuple[str, tuple[int, int]]]:
+    """Receptive field of every convolution and pooling layer of a model that is a single chain.
+
+    Parameters
+    ----------
+    model : keras.Model
+        A Sequential model, or a functional one in which every layer takes the previous
+        layer's output (like VGG16; not ResNet or Inception, whose branches have different
+        receptive fields). Conv2D, MaxPooling2D and AveragePooling2D layers are counted; layers
+        that do not look at neighbouring pixels (activations, batch normalisation, dropout) are
+        skipped; the first Flatten, Dense or global pooling ends the spatial part of the model.
+
+    Returns
+    -------
+    list of (layer name, (height, width))
+        Receptive field in input pixels after each spatial layer.
+
+    Raises
+    ------
+    ValueError
+        If the model branches, or has a dilated convolution.
+    """
+    import keras
+    from keras import layers
+
+    if not isinstance(model, keras.Sequential):
+        for previous, layer in zip(model.layers, model.layers[1:]):
+            if layer.input is not previous.output:
+                raise ValueError(f"{model.name} is not a single chain of layers ({layer.name} does not take only "
+                                 f"the output of {previous.name}); use receptive_field_sizes along one path.")
+    names, kernels, strides = [], [], []
+    for layer in model.layers:
+        if isinstance(layer, layers.Conv2D):
+            if tuple(layer.dilation_rate) != (1, 1):
+                raise ValueError(f"Layer {layer.name} is dilated ({layer.dilation_rate}); dilation is not supported.")
+            kernel, stride = layer.kernel_size, layer.strides
+        elif isinstance(layer, (layers.MaxPooling2D, layers.AveragePooling2D)):
+            kernel, stride = layer.pool_size, layer.strides
+        elif isinstance(layer, (layers.Flatten, layers.Dense, layers.GlobalAveragePooling2D,
+                                layers.GlobalMaxPooling2D)):
+            break
+        else:
+            continue
+        names.append(layer.name)
+        kernels.append(tuple(kernel))
+        strides.append(tuple(stride))
+    heights = receptive_field_sizes([k[0] for k in kernels], [s[0] for s in strides])
+    widths = receptive_field_sizes([k[1] for k in kernels], [s[1] for s in strides])
+    return [(name, (h, w)) for name, h, w in zip(names, heights, widths)]
+
+
+# ---------------------------------------------------------------------------------------------
+# Cost of convolutions
+
+
+def conv2d_parameter_count(kernel_size, in_channels: int, filters: int, use_bias: bool = True) -> int:
+    """Number of weights of a Conv2D layer: ``(kh * kw * in_channels + bias) * filters``.
+
+    Parameters
+    ----------
+    kernel_size : int or (int, int)
+        Kernel side, or (height, width).
+    in_channels : int
+        Channels of the input feature map.
+    filters : int
+        Number of filters (output channels).
+    use_bias : bool
+        One bias per filter.
+
+    Returns
+    -------
+    int
+        e.g. 320 for 32 3×3 filters on a 1-channel image.
+    """
+    kh, kw = _pair(kernel_size, "kernel_size")
+    in_channels = _positive_int(in_channels, "in_channels")
+    filters = _positive_int(filters, "filters")
+    return (kh * kw * in_channels + int(bool(use_bias))) * filters
+
+
+def conv2d_multiply_adds(output_size, kernel_size, in_channels: int, filters: int) -> int:
+    """Multiply-adds of one Conv2D layer for one image: ``oh * ow * kh * kw * in_channels * filters``.
+
+    Every output value (``oh * ow`` positions × ``filters`` channels) is a dot product of the
+    kernel with a ``kh × kw × in_channels`` window. Biases and activations are not counted.
+
+    Parameters
+    ----------
+    output_size : int or (int, int)
+        Side, or (height, width), of the output feature map in pixels.
+    kernel_size : int or (int, int)
+    in_channels, filters : int
+
+    Returns
+    -------
+    int
+        Multiply-add operations per image (1 multiply-add ≈ 2 FLOPs).
+    """
+    oh, ow = _pair(output_size, "output_size")
+    kh, kw = _pair(kernel_size, "kernel_size")
+    return oh * ow * kh * kw * _positive_int(in_channels, "in_channels") * _positive_int(filters, "filters")
+
+
+def model_multiply_adds(model) -> int:
+    """Multiply-adds of all Conv2D and Dense layers of a built Keras model, for one image.
+
+    Pooling, batch normalisation, activations and additions are not counted: they are a small
+    fraction of the work in the networks of this book. Nested models are counted layer by layer.
+
+    Parameters
+    ----------
+    model : keras.Model
+        Built, with a known input shape.
+
+    Returns
+    -------
+    int
+        Multiply-adds per image.
+
+    Raises
+    ------
+    ValueError
+        If the model has a grouped, depthwise or separable convolution, whose cost this does not
+        model.
+    """
+    import keras
+    from keras import layers
+
+    total = 0
+    for layer in model.layers:
+        if isinstance(layer, keras.Model):
+            total += model_multiply_adds(layer)
+        elif isinstance(layer, (layers.DepthwiseConv2D, layers.SeparableConv2D)) or getattr(layer, "groups", 1) != 1:
+            raise ValueError(f"Layer {layer.name} is a grouped, depthwise or separable convolution; "
+                             "model_multiply_adds counts only plain Conv2D and Dense layers.")
+        elif isinstance(layer, layers.Conv2D):
+            _, oh, ow, filters = layer.output.shape
+            in_channels = layer.input.shape[-1]
+            total += conv2d_multiply_adds((oh, ow), tuple(layer.kernel_size), in_channels, filters)
+        elif isinstance(layer, layers.Dense):
+            positions = int(np.prod(layer.output.shape[1:-1], dtype=np.int64))
+            total += positions * layer.input.shape[-1] * layer.units
+    return int(total)
+
+
+# ---------------------------------------------------------------------------------------------
+# Translation invariance
+
+
+def shifted_images(images, dx: int = 0, dy: int = 0) -> np.ndarray:
+    """Images moved ``dx`` pixels right and ``dy`` pixels down, with zeros shifted in.
+
+    Parameters
+    ----------
+    images : ndarray, shape (N, H, W) or (N, H, W, C)
+    dx, dy : int
+        Shift in pixels; negative values move left / up. Pixels shifted out are lost.
+
+    Returns
+    -------
+    ndarray, same shape and dtype as ``images``
+    """
+    images = np.asarray(images)
+    if images.ndim not in (3, 4):
+        raise ValueError(f"shifted_images expects a batch of shape (N, H, W) or (N, H, W, C), got shape {images.shape}.")
+    height, width = images.shape[1:3]
+    if isinstance(dx, bool) or isinstance(dy, bool) or not isinstance(dx, Integral) or not isinstance(dy, Integral):
+        raise ValueError(f"dx and dy must be integers (pixels), got {dx!r} and {dy!r}.")
+    if abs(dy) >= height or abs(dx) >= width:
+        raise ValueError(f"A shift of ({dx}, {dy}) pixels moves a {height}×{width} image out of view.")
+    out = np.zeros_like(images)
+    src_rows = slice(max(0, -dy), height - max(0, dy))
+    dst_rows = slice(max(0, dy), height - max(0, -dy))
+    src_cols = slice(max(0, -dx), width - max(0, dx))
+    dst_cols = slice(max(0, dx), width - max(0, -dx))
+    out[:, dst_rows, dst_cols] = images[:, src_rows, src_cols]
+    return out
+
+
+def relative_change(reference, other) -> float:
+    """How much a feature map changed: ``‖other − reference‖ / ‖reference‖`` (Frobenius norms).
+
+    0 means identical; 1 means the change is as large as the features themselves.
+
+    Parameters
+    ----------
+    reference, other : array_like of the same shape
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    ValueError
+        If the shapes differ or the reference is all zeros.
+    """
+    reference = np.asarray(reference, dtype=float)
+    other = np.asarray(other, dtype=float)
+    if reference.shape != other.shape:
+        raise ValueError(f"Cannot compare feature maps of shapes {reference.shape} and {other.shape}.")
+    norm = np.linalg.norm(reference)
+    if norm == 0:
+        raise ValueError("The reference feature map is all zeros, so a relative change is undefined.")
+    return float(np.linalg.norm(other - reference) / norm)
+
+
+def relative_change_per_layer(model, images, shifts) -> np.ndarray:
+    """How much the output of every layer changes when the input images are shifted sideways.
+
+    Parameters
+    ----------
+    model : keras.Sequential
+    images : ndarray, shape (N, H, W, C)
+        The reference images (e.g. a few hundred test digits).
+    shifts : sequence of int
+        Horizontal shifts in pixels (see :func:`shifted_images`).
+
+    Returns
+    -------
+    ndarray of float, shape (len(shifts), len(model.layers))
+        Entry ``[i, j]`` is :func:`relative_change` between the outputs of ``model.layers[j]``
+        for the whole batch of images and for the batch shifted by ``shifts[i]`` pixels.
+    """
+    import keras
+
+    if not isinstance(model, keras.Sequential):
+        raise ValueError(f"relative_change_per_layer follows a Sequential stack, got a {type(model).__name__}.")
+    images = np.asarray(images)
+    if images.ndim != 4:
+        raise ValueError(f"images must be a batch of shape (N, H, W, C), got shape {images.shape}.")
+
+    def layer_outputs(batch):
+        outputs, x = [], batch
+        for layer in model.layers:
+            x = layer(x)
+            outputs.append(keras.ops.convert_to_numpy(x))
+        return outputs
+
+    reference = layer_outputs(images)
+    changes = np.empty((len(shifts), len(model.layers)))
+    for i, shift in enumerate(shifts):
+        moved = layer_outputs(shifted_images(images, dx=shift))
+        changes[i] = [relative_change(r, m) for r, m in zip(reference, moved)]
+    return changes
+
+
+# ---------------------------------------------------------------------------------------------
+# Residual networks
+
+
+# Batch normalisation keeps moving averages of the batch statistics for inference. With Keras'
+# default momentum (0.99) they need many hundreds of steps to forget their initial values, so a
+# network trained for a few hundred steps would predict with wrong statistics; 0.9 suffices.
+_BN_MOMENTUM = 0.9
+
+
+def residual_block(x, filters: int, stride: int = 1, name: str = "block"):
+    """A ResNet basic block, built with the functional API.
+
+    ``Conv3×3(stride) → BN → ReLU → Conv3×3 → BN``, plus a shortcut from the input, then ReLU.
+    The shortcut is the input itself (*identity*) when the shapes already match; when the
+    block halves the resolution or changes the number of channels, it is a 1×1 convolution
+    with the block's stride (*projection*) followed by BN, so that the two can be added.
+
+    Parameters
+    ----------
+    x : KerasTensor, shape (batch, H, W, C)
+    filters : int
+        Output channels.
+    stride : int
+        1 keeps the resolution, 2 halves it.
+    name : str
+        Prefix of the layer names (``{name}_conv1``, ``{name}_shortcut``, ``{name}_add``, …).
+
+    Returns
+    -------
+    KerasTensor, shape (batch, ceil(H / stride), ceil(W / stride), filters)
+    """
+    from keras import layers
+
+    filters = _positive_int(filters, "filters")
+    stride = _positive_int(stride, "stride")
+    if len(x.shape) != 4:
+        raise ValueError(f"residual_block expects a 4-D feature map (batch, H, W, C), got shape {x.shape}.")
+    shortcut = x
+    if stride != 1 or x.shape[-1] != filters:
+        shortcut = layers.Conv2D(filters, 1, strides=stride, use_bias=False, name=f"{name}_shortcut")(x)
+        shortcut = layers.BatchNormalization(momentum=_BN_MOMENTUM, name=f"{name}_shortcut_bn")(shortcut)
+    y = layers.Conv2D(filters, 3, strides=stride, padding="same", use_bias=False, name=f"{name}_conv1")(x)
+    y = layers.BatchNormalization(momentum=_BN_MOMENTUM, name=f"{name}_bn1")(y)
+    y = layers.Activation("relu", name=f"{name}_relu1")(y)
+    y = layers.Conv2D(filters, 3, padding="same", use_bias=False, name=f"{name}_conv2")(y)
+    y = layers.BatchNormalization(momentum=_BN_MOMENTUM, name=f"{name}_bn2")(y)
+    y = layers.Add(name=f"{name}_add")([y, shortcut])
+    return layers.Activation("relu", name=f"{name}_out")(y)
+
+
+def small_resnet(input_shape=(28, 28, 1), num_classes: int = 10, filters=(16, 32, 64)):
+    """A small ResNet: a stem, one residual block per entry of ``filters``, GAP, softmax.
+
+    Like ResNet50's, the stem is a convolution followed by a 2×2 max-pooling, so the blocks
+    work at half the input resolution. The first block, with as many filters as the stem, has
+    an identity shortcut; every later block halves the resolution with a 1×1-stride-2
+    projection shortcut. With the defaults on 28×28×1 MNIST digits: stem 14×14×16 →
+    14×14×16 → 7×7×32 → 4×4×64 → 10 classes.
+
+    Parameters
+    ----------
+    input_shape : tuple
+        (height, width, channels).
+    num_classes : int
+    filters : sequence of int
+        Channels of the stem and first block, then of each further block.
+
+    Returns
+    -------
+    keras.Model (functional, uncompiled), named ``small_resnet``
+    """
+    import keras
+    from keras import layers
+
+    filters = [_positive_int(f, "every entry of filters") for f in filters]
+    if not filters:
+        raise ValueError("small_resnet needs at least one block (filters is empty).")
+    num_classes = _positive_int(num_classes, "num_classes")
+    inputs = keras.Input(input_shape, name="image")
+    x = layers.Conv2D(filters[0], 3, padding="same", use_bias=False, name="stem_conv")(inputs)
+    x = layers.BatchNormalization(momentum=_BN_MOMENTUM, name="stem_bn")(x)
+    x = layers.Activation("relu", name="stem_relu")(x)
+    x = layers.MaxPooling2D(2, name="stem_pool")(x)
+    for i, f in enumerate(filters):
+        x = residual_block(x, f, stride=1 if i == 0 else 2, name=f"block{i + 1}")
+    x = layers.GlobalAveragePooling2D(name="gap")(x)
+    outputs = layers.Dense(num_classes, activation="softmax", name="classifier")(x)
+    return keras.Model(inputs, outputs, name="small_resnet")
+
+
+# ---------------------------------------------------------------------------------------------
+# Forward cost
+
+
+def forward_seconds_per_image(model, images, repeats: int = 3) -> float:
+    """Measured wall-clock seconds per image of one forward pass (inference) of ``model``.
+
+    The batch is run once through ``model.predict_on_batch`` to warm up (tracing the graph,
+    allocating memory), then ``repeats`` times; the fastest run is divided by the batch size —
+    the least disturbed by other work on the machine.
+
+    Parameters
+    ----------
+    model : keras.Model
+    images : ndarray, shape (N, ...) matching the model's input
+    repeats : int
+        Timed runs after the warm-up.
+
+    Returns
+    -------
+    float
+        Seconds per image.
+    """
+    images = np.asarray(images)
+    if images.ndim < 2 or len(images) == 0:
+        raise ValueError(f"forward_seconds_per_image needs a non-empty batch of inputs, got shape {images.shape}.")
+    repeats = _positive_int(repeats, "repeats")
+    # Every new model traces its own predict function once, which is expected here; timing a
+    # few models in a row would otherwise make TensorFlow warn about "excessive retracing".
+    tf_logger = logging.getLogger("tensorflow")
+    level = tf_logger.level
+    tf_logger.setLevel(logging.ERROR)
+    try:
+        model.predict_on_batch(images)
+        timings = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            model.predict_on_batch(images)
+            timings.append(time.perf_counter() - start)
+    finally:
+        tf_logger.setLevel(level)
+    return min(timings) / len(images)

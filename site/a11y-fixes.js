@@ -10,6 +10,10 @@ function fixButtonNames() {
     icon.setAttribute("aria-hidden", "true");
     icon.querySelector("title")?.remove();
   }
+  // MyST-NB's "Show code cell content" toggles are labelled "Toggle hidden content".
+  for (const summary of document.querySelectorAll("details > summary[aria-label]")) {
+    if (summary.innerText.trim()) summary.removeAttribute("aria-label");
+  }
   for (const button of document.querySelectorAll(".search-button__button")) {
     const visible = button.innerText.replace(/\s+/g, " ").trim();
     const label = button.getAttribute("aria-label") || "";

@@ -1,0 +1,642 @@
+"""Looking inside a trained ConvNet: activations, filter patterns and class activation maps.
+
+Three techniques from the lecture's "Interpreting the model", written for Keras 3 (the
+lecture's ``K.gradients`` and ``K.function`` no longer exist; gradients come from
+``tf.GradientTape``):
+
+* :func:`activation_model` — a model that returns the feature maps of chosen layers, so that
+  one ``predict`` shows what every filter responds to in one image (:func:`channel_mosaic`
+  tiles them for display, :func:`empty_channels` finds the filters that stay silent,
+  :func:`edge_correlation` measures how edge-like each channel is);
+* :func:`filter_patterns` — gradient ascent in input space: the images that make chosen
+  filters respond most, computed for many filters at once (:func:`deprocess_image` turns them
+  into viewable pictures);
+* :func:`grad_cam` — Grad-CAM (Selvaraju et al., 2017): which parts of an image pushed the
+  score of a class up, as a heatmap at the resolution of a convolutional feature map
+  (:func:`overlay_heatmap` upscales it and lays it over the photo).
+
+Every function accepts any Keras model built with an input (Sequential or functional) and
+refers to layers by name.  A "convolutional layer" here is any layer whose output is a
+feature map of shape (N, height, width, channels): convolutions, but also the pooling,
+activation or add layers that follow them.  Drawing is in :mod:`lecture_utils.plotting`.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = [
+    "activation_model",
+    "channel_mosaic",
+    "empty_channels",
+    "edge_correlation",
+    "filter_patterns",
+    "deprocess_image",
+    "GradCAM",
+    "grad_cam",
+    "upscale_heatmap",
+    "overlay_heatmap",
+]
+
+
+# ---------------------------------------------------------------------------------------------
+# Checks shared by the helpers
+
+
+def _layer(model, layer_name: str):
+    """The layer called ``layer_name``; a ValueError naming a few valid choices if none is."""
+    if not isinstance(layer_name, str):
+        raise ValueError(f"layer names must be strings, got {layer_name!r}.")
+    names = [layer.name for layer in model.layers]
+    if layer_name not in names:
+        feature_maps = [layer.name for layer in model.layers if _is_feature_map(layer)]
+        raise ValueError(f"model {model.name!r} has no layer named {layer_name!r}; its "
+                         f"convolutional layers include {feature_maps[:6]}.")
+    return model.get_layer(layer_name)
+
+
+def _is_feature_map(layer) -> bool:
+    try:
+        shape = layer.output.shape
+    except (AttributeError, ValueError):  # a layer never called, or called more than once
+        return False
+    return len(shape) == 4
+
+
+def _conv_layer(model, layer_name: str):
+    """The layer called ``layer_name``, checked to output a (N, H, W, C) feature map."""
+    layer = _layer(model, layer_name)
+    if not _is_feature_map(layer):
+        shape = getattr(getattr(layer, "output", None), "shape", None)
+        raise ValueError(f"layer {layer_name!r} outputs shape {shape}, not a (height, width, "
+                         "channels) feature map; choose a convolutional layer.")
+    return layer
+
+
+def _single_input(model):
+    inputs = model.inputs
+    if inputs is None or len(inputs) != 1:
+        raise ValueError(f"model {model.name!r} must have exactly one input (an image batch), "
+                         f"it has {0 if inputs is None else len(inputs)}; build it with keras.Input.")
+    return inputs[0]
+
+
+def _image_batch(model, image) -> np.ndarray:
+    """``image`` as a float32 batch of one, checked against the model's input shape."""
+    x = np.asarray(image, dtype=np.float32)
+    expected = tuple(_single_input(model).shape[1:])
+    if x.ndim == len(expected):
+        x = x[None]
+    if x.ndim != len(expected) + 1 or x.shape[0] != 1 or any(
+            e is not None and e != s for e, s in zip(expected, x.shape[1:])):
+        raise ValueError(f"image must have shape {expected} (or a batch of one of them) to fit "
+                         f"model {model.name!r}, got {np.shape(image)}.")
+    if not np.isfinite(x).all():
+        raise ValueError("image contains NaN or infinite values.")
+    return x
+
+
+# ---------------------------------------------------------------------------------------------
+# Intermediate activations
+
+
+def activation_model(model, layer_names):
+    """A model that outputs the feature maps of the named layers of ``model``.
+
+    The lecture's ``models.Model(inputs=model.input, outputs=layer_outputs)``: the new model
+    shares the trained layers (no copy of the weights), and ``predict`` on an image returns
+    one activation per layer.
+
+    Parameters
+    ----------
+    model : keras.Model
+        Sequential or functional, with one image input of shape (N, H, W, C).
+    layer_names : sequence of str
+        Layers whose outputs to return; each must output a (N, h, w, c) feature map.
+
+    Returns
+    -------
+    keras.Model
+        Input as ``model``; outputs a list of arrays, one (N, h, w, c) per layer, in the
+        order of ``layer_names``.
+
+    Raises
+    ------
+    ValueError
+        For an unknown layer, a layer that is not convolutional (e.g. ``Flatten`` or
+        ``Dense``), or an empty list.
+    """
+    import keras
+
+    if isinstance(layer_names, str):
+        layer_names = [layer_names]
+    layer_names = list(layer_names)
+    if not layer_names:
+        raise ValueError("activation_model needs at least one layer name.")
+    outputs = [_conv_layer(model, name).output for name in layer_names]
+    return keras.Model(_single_input(model), outputs, name=f"{model.name}_activations")
+
+
+def _check_feature_map(feature_map) -> np.ndarray:
+    a = np.asarray(feature_map, dtype=np.float32)
+    if a.ndim == 4 and a.shape[0] == 1:
+        a = a[0]
+    if a.ndim != 3:
+        raise ValueError(f"a feature map must have shape (height, width, channels) or a batch of "
+                         f"one of them, got {np.shape(feature_map)}.")
+    return a
+
+
+def empty_channels(feature_map, tolerance: float = 0.0) -> np.ndarray:
+    """Indices of the channels that are zero (at most ``tolerance``) everywhere.
+
+    After a ReLU, such a filter found nothing it responds to in this image.
+
+    Parameters
+    ----------
+    feature_map : array_like, shape (H, W, C) or (1, H, W, C)
+    tolerance : float
+        Largest absolute value still counted as "nothing".
+
+    Returns
+    -------
+    ndarray of int, shape (k,)
+        Sorted channel indices.
+    """
+    a = _check_feature_map(feature_map)
+    return np.flatnonzero(np.abs(a).max(axis=(0, 1)) <= tolerance)
+
+
+def edge_correlation(feature_map, image) -> np.ndarray:
+    """How much each channel behaves like an edge detector on this image.
+
+    The Pearson correlation between each channel and the edge strength of the photo (the
+    magnitude of the Sobel gradient of its grey values), resized to the feature map's
+    resolution.  A channel close to 1 lights up exactly where the photo has edges.
+
+    Parameters
+    ----------
+    feature_map : array_like, shape (h, w, C) or (1, h, w, C)
+    image : array_like, shape (H, W, 3) or (H, W)
+        The photo the feature map was computed from (any value range).
+
+    Returns
+    -------
+    ndarray of float, shape (C,)
+        Correlations in [-1, 1]; 0 for a constant (empty) channel.
+    """
+    from scipy import ndimage
+
+    a = _check_feature_map(feature_map).astype(np.float64)
+    img = np.asarray(image, dtype=np.float64)
+    if img.ndim == 3:
+        img = img.mean(axis=-1)
+    if img.ndim != 2 or min(img.shape) < 3:
+        raise ValueError(f"image must have shape (H, W, 3) or (H, W) with H, W >= 3, got {np.shape(image)}.")
+    edges = np.hypot(ndimage.sobel(img, axis=0), ndimage.sobel(img, axis=1))
+    edges = upscale_heatmap(edges, a.shape[:2]).astype(np.float64).ravel()
+    flat = a.reshape(-1, a.shape[-1])
+    centred = flat - flat.mean(axis=0)
+    e = edges - edges.mean()
+    denominator = np.sqrt((centred**2).sum(axis=0) * (e**2).sum())
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r = (centred * e[:, None]).sum(axis=0) / denominator
+    return np.where(denominator > 0, r, 0.0)
+
+
+def channel_mosaic(feature_map, ncols: int = 16, gap: int = 1) -> np.ndarray:
+    """Tile the channels of one feature map into one image, each channel contrast-stretched.
+
+    Each channel is standardised on its own (mean 0, standard deviation 1), then mapped to
+    ``64 * z + 128`` and clipped to [0, 255], as in the lecture's display code, so that weak
+    and strong filters are equally visible.  A constant channel (an empty activation: the
+    filter found nothing) is set to 0, the darkest colour, so that empty filters stand out.
+
+    Parameters
+    ----------
+    feature_map : array_like, shape (H, W, C) or (1, H, W, C)
+    ncols : int
+        Channels per row; the last row is padded with blank tiles.
+    gap : int
+        Pixels of blank space between tiles.
+
+    Returns
+    -------
+    ndarray of float32, shape (rows * (H + gap) - gap, ncols' * (W + gap) - gap)
+        Values in [0, 255], with NaN in the gaps and the padding (drawn as background);
+        ``ncols' = min(ncols, C)`` and ``rows = ceil(C / ncols')``.
+    """
+    a = _check_feature_map(feature_map)
+    if not isinstance(ncols, (int, np.integer)) or ncols < 1:
+        raise ValueError(f"ncols must be a positive integer, got {ncols!r}.")
+    if not isinstance(gap, (int, np.integer)) or gap < 0:
+        raise ValueError(f"gap must be a non-negative integer, got {gap!r}.")
+    height, width, channels = a.shape
+    ncols = min(int(ncols), channels)
+    nrows = -(-channels // ncols)
+    mean = a.mean(axis=(0, 1))
+    std = a.std(axis=(0, 1))
+    flat = std <= 1e-12
+    z = (a - mean) / np.where(flat, 1.0, std)
+    tiles = np.clip(64.0 * z + 128.0, 0.0, 255.0)
+    tiles[..., flat] = 0.0
+    out = np.full((nrows * (height + gap) - gap, ncols * (width + gap) - gap), np.nan,
+                  dtype=np.float32)
+    for c in range(channels):
+        row, col = divmod(c, ncols)
+        top, left = row * (height + gap), col * (width + gap)
+        out[top:top + height, left:left + width] = tiles[..., c]
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Filter patterns by gradient ascent in input space
+
+
+def _progress(total: int, description: str, enabled: bool):
+    """A tqdm bar on stderr (which the book's pages leave out), or a silent stand-in."""
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=description, file=sys.stderr, disable=not enabled,
+                leave=False, mininterval=1.0)
+
+
+def filter_patterns(model, layer_name: str, filter_indices, *, size=None, steps: int = 40,
+                    step_size: float = 0.01, value_range=(0.0, 1.0), noise: float = 0.08,
+                    smoothing: float = 0.0, jitter: int = 0, pre_activation: bool = False,
+                    seed: int = 0, progress: bool = True):
+    """Images that maximise the mean activation of chosen filters, by gradient ascent.
+
+    The lecture's recipe: start from a grey image with a little noise, compute the gradient
+    of the filter's mean activation with respect to the *input* (weights fixed), divide it by
+    its root-mean-square so that every step has the same size, and add it to the image;
+    repeat.  All filters are optimised at once: the batch holds one image per filter and one
+    ``tf.GradientTape`` differentiates the sum of the per-filter losses.  As every image only
+    influences its own filter's loss (layers run in inference mode), that is the same as
+    optimising each on its own.
+
+    Plain gradient ascent (the default) favours high-frequency patterns; two common
+    regularisers (Yosinski et al., 2015; Olah et al., 2017) make deep layers' patterns more
+    legible: ``smoothing`` blurs every gradient with a Gaussian before the step, and
+    ``jitter`` shifts the image by a random offset before each gradient is computed, so
+    that the pattern cannot rely on exact pixel positions.
+
+    A ReLU has zero gradient wherever its filter is silent, so a filter that responds
+    nowhere in the start image can never improve.  ``pre_activation=True`` maximises the
+    filter's response *before* the layer's activation function (for layers with one built
+    in, like ``Conv2D(..., activation="relu")``): its gradient is never zero, and once the
+    response is positive, raising it raises the ReLU's output just as much.
+
+    Parameters
+    ----------
+    model : keras.Model
+        Any model with one image input; only the part up to ``layer_name`` is run.
+    layer_name : str
+        A convolutional layer (output (N, h, w, channels)).
+    filter_indices : sequence of int
+        Channels of that layer to visualise, each in [0, channels).
+    size : (height, width), optional
+        Size of the images; required when the model's input size is not fixed, otherwise
+        the model's own size is used (and must be used).
+    steps : int
+        Gradient-ascent steps (the lecture used 40).
+    step_size : float
+        Step as a fraction of the input range: every step changes the pixels by
+        ``step_size * (high - low)`` in root-mean-square.
+    value_range : (low, high)
+        Range of the model's input values: (0, 1) for images divided by 255, (-1, 1) for
+        :func:`lecture_utils.pretrained.preprocess_input`.  The start image is grey
+        (the middle of the range).
+    noise : float
+        Amplitude of the uniform start noise as a fraction of the range (0.08 is the
+        lecture's ``128 ± 10`` on a 0–255 scale).
+    smoothing : float
+        Standard deviation, in pixels, of the Gaussian blur applied to each gradient; 0
+        for none.
+    jitter : int
+        Largest random shift, in pixels, along each axis (the image is rolled, so nothing
+        is lost at the border); 0 for none.
+    pre_activation : bool
+        Maximise the response before the layer's built-in activation function.
+    seed : int
+        Seed of the start noise and of the shifts.  Each filter's start image depends only
+        on ``seed`` and its own index, and the shifts only on ``seed``, so a filter's pattern
+        does not depend on which others share the batch.
+    progress : bool
+        Show a progress bar (on stderr) over the steps.
+
+    Returns
+    -------
+    patterns : ndarray of float32, shape (n_filters, height, width, channels)
+        The optimised inputs, in the model's input units (not clipped); see
+        :func:`deprocess_image` to view them.
+    history : ndarray of float32, shape (steps + 1, n_filters)
+        Each filter's mean activation (before the activation function with
+        ``pre_activation``) before every step (of the shifted image, with ``jitter``) and,
+        in the last row, of the final pattern.
+
+    Raises
+    ------
+    ValueError
+        For a non-convolutional layer, a filter index out of range, bad settings, or
+        ``pre_activation`` for a layer without a built-in activation function.
+    """
+    import keras
+    import tensorflow as tf
+
+    layer = _conv_layer(model, layer_name)
+    n_channels = int(layer.output.shape[-1])
+    indices = np.asarray(filter_indices)
+    if indices.ndim != 1 or indices.size == 0 or indices.dtype.kind not in "iu":
+        raise ValueError(f"filter_indices must be a non-empty list of ints, got {filter_indices!r}.")
+    if indices.min() < 0 or indices.max() >= n_channels:
+        bad = int(indices[(indices < 0) | (indices >= n_channels)][0])
+        raise ValueError(f"filter index {bad} is out of range: layer {layer_name!r} has "
+                         f"{n_channels} filters (0 to {n_channels - 1}).")
+    if not isinstance(steps, (int, np.integer)) or steps < 0:
+        raise ValueError(f"steps must be a non-negative integer, got {steps!r}.")
+    if not step_size > 0 or not noise >= 0 or not smoothing >= 0:
+        raise ValueError(f"step_size must be positive and noise and smoothing non-negative, got "
+                         f"{step_size}, {noise} and {smoothing}.")
+    if not isinstance(jitter, (int, np.integer)) or jitter < 0:
+        raise ValueError(f"jitter must be a non-negative integer number of pixels, got {jitter!r}.")
+    if not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer, got {seed!r}.")
+    low, high = (float(v) for v in value_range)
+    if not high > low:
+        raise ValueError(f"value_range must be (low, high) with low < high, got {value_range!r}.")
+
+    model_input = _single_input(model)
+    input_shape = tuple(model_input.shape[1:])
+    if len(input_shape) != 3:
+        raise ValueError(f"model {model.name!r} must take images of shape (H, W, C), its input is "
+                         f"{input_shape}.")
+    fixed = input_shape[:2]
+    if size is None:
+        if None in fixed:
+            raise ValueError(f"model {model.name!r} accepts any image size; pass size=(height, width).")
+        size = fixed
+    size = tuple(int(s) for s in size)
+    if len(size) != 2 or min(size) < 1 or any(f is not None and f != s for f, s in zip(fixed, size)):
+        raise ValueError(f"size must be (height, width) matching the model's input {fixed}, got {size}.")
+
+    span = high - low
+    start = np.stack([
+        (low + high) / 2 + span * noise * (np.random.default_rng([seed, 1, int(i)]).random(
+            size + (input_shape[-1],)) - 0.5)
+        for i in indices]).astype(np.float32)
+
+    output = _linear_output(layer) if pre_activation else layer.output
+    feature_model = keras.Model(model_input, output)
+    select = tf.one_hot(indices, n_channels, dtype=tf.float32)  # (n, channels)
+
+    def mean_activations(x):
+        activation = tf.cast(feature_model(x, training=False), tf.float32)
+        return tf.reduce_sum(tf.reduce_mean(activation, axis=(1, 2)) * select, axis=1)  # (n,)
+
+    blur = _gaussian_kernel(smoothing, input_shape[-1]) if smoothing > 0 else None
+
+    @tf.function(reduce_retracing=True)
+    def ascent_step(x, shift):
+        shifted = tf.roll(x, shift, axis=(1, 2))
+        with tf.GradientTape() as tape:
+            tape.watch(shifted)
+            per_filter = mean_activations(shifted)
+            loss = tf.reduce_sum(per_filter)
+        grads = tf.roll(tape.gradient(loss, shifted), -shift, axis=(1, 2))
+        if blur is not None:
+            grads = tf.nn.depthwise_conv2d(grads, blur, strides=(1, 1, 1, 1), padding="SAME")
+        rms = tf.sqrt(tf.reduce_mean(tf.square(grads), axis=(1, 2, 3), keepdims=True))
+        return x + (step_size * span) * grads / (rms + 1e-8), per_filter
+
+    shifts = np.random.default_rng([seed, 0]).integers(-jitter, jitter + 1, size=(steps, 2))
+    x = tf.constant(start)
+    history = []
+    with _progress(steps, f"{layer_name}: {len(indices)} filters", progress) as bar:
+        for shift in shifts:
+            x, per_filter = ascent_step(x, tf.constant(shift, dtype=tf.int32))
+            history.append(per_filter.numpy())
+            bar.update(1)
+    history.append(mean_activations(x).numpy())
+    return x.numpy(), np.stack(history).astype(np.float32)
+
+
+def _linear_output(layer):
+    """The output ``layer`` would have without its activation function: a linear copy of the
+    layer (same weights) applied to the layer's input in the model's graph."""
+    import keras
+
+    activation = getattr(layer, "activation", None)
+    if activation is None or activation is keras.activations.linear:
+        raise ValueError(f"layer {layer.name!r} has no built-in activation function to leave "
+                         "out; use pre_activation=False.")
+    config = layer.get_config()
+    config["activation"] = "linear"
+    config["name"] = f"{layer.name}_before_activation"
+    linear = layer.__class__.from_config(config)
+    output = linear(layer.input)
+    linear.set_weights(layer.get_weights())
+    return output
+
+
+def _gaussian_kernel(sigma: float, channels: int):
+    """A normalised 2-D Gaussian as a depthwise kernel, shape (k, k, channels, 1)."""
+    import tensorflow as tf
+
+    radius = max(1, int(np.ceil(2 * sigma)))
+    t = np.arange(-radius, radius + 1)
+    g = np.exp(-t**2 / (2 * sigma**2))
+    kernel = np.outer(g, g) / g.sum() ** 2
+    return tf.constant(np.repeat(kernel[:, :, None, None], channels, axis=2), dtype=tf.float32)
+
+
+def deprocess_image(pattern) -> np.ndarray:
+    """Turn an optimised input into a viewable RGB image, as in the lecture.
+
+    Standardise (mean 0, std 1), scale to std 0.1 around 0.5, clip to [0, 1] and convert to
+    0–255.  Works per image, so a batch of patterns with very different ranges stays visible.
+
+    Parameters
+    ----------
+    pattern : array_like, shape (H, W, C) or (N, H, W, C)
+
+    Returns
+    -------
+    ndarray of uint8, same shape
+    """
+    x = np.asarray(pattern, dtype=np.float64)
+    if x.ndim not in (3, 4):
+        raise ValueError(f"pattern must have shape (H, W, C) or (N, H, W, C), got {x.shape}.")
+    if not np.isfinite(x).all():
+        raise ValueError("pattern contains NaN or infinite values.")
+    axes = tuple(range(x.ndim - 3, x.ndim))
+    x = x - x.mean(axis=axes, keepdims=True)
+    x = x / (x.std(axis=axes, keepdims=True) + 1e-5)
+    x = np.clip(0.5 + 0.1 * x, 0.0, 1.0)
+    return np.round(255 * x).astype(np.uint8)
+
+
+# ---------------------------------------------------------------------------------------------
+# Class activation maps
+
+
+@dataclass
+class GradCAM:
+    """The result of :func:`grad_cam`.
+
+    Attributes
+    ----------
+    heatmap : ndarray of float32, shape (h, w)
+        ReLU of the weighted sum of the feature map's channels, divided by its maximum:
+        values in [0, 1] (all zero if no location speaks for the class).
+    class_index : int
+        The class explained.
+    score : float
+        The model's output for that class (a logit or a probability, whatever the model
+        returns).
+    channel_weights : ndarray of float32, shape (channels,)
+        The gradient of the score with respect to each channel, averaged over the map.
+    raw : ndarray of float32, shape (h, w)
+        The weighted sum before the ReLU and the normalisation.
+    """
+
+    heatmap: np.ndarray
+    class_index: int
+    score: float
+    channel_weights: np.ndarray
+    raw: np.ndarray
+
+
+def grad_cam(model, image, layer_name: str, class_index: int | None = None) -> GradCAM:
+    """Grad-CAM: where in ``image`` the evidence for one class lies, seen from one layer.
+
+    1. Run the image and record the layer's feature map ``A`` (h, w, channels) and the
+       class score ``y`` (use a model that outputs logits: a saturated softmax has
+       vanishing gradients).
+    2. Gradients ``dy/dA`` with ``tf.GradientTape``; average them over the map: one weight
+       per channel, how much the class score rises when that channel is stronger.
+    3. Weighted sum of the channels, ReLU (keep what speaks *for* the class), divide by the
+       maximum.
+
+    For a network that ends in global average pooling and a dense layer, the channel
+    weights are the dense weights of the class divided by h·w: the class activation map
+    (CAM) of the lecture.  Grad-CAM only needs gradients, so it works for any network.
+
+    Parameters
+    ----------
+    model : keras.Model
+        One image input, one output of shape (N, n_classes).
+    image : array_like, shape (H, W, C) or (1, H, W, C)
+        Preprocessed the way the model expects.
+    layer_name : str
+        A convolutional layer, usually the last one (the best compromise between meaning
+        and resolution).
+    class_index : int, optional
+        The class to explain; by default the top-scoring class.
+
+    Returns
+    -------
+    GradCAM
+
+    Raises
+    ------
+    ValueError
+        For a non-convolutional layer, a class index outside [0, n_classes), or an image
+        that does not fit the model.
+    """
+    import keras
+    import tensorflow as tf
+
+    layer = _conv_layer(model, layer_name)
+    outputs = model.outputs
+    if len(outputs) != 1 or len(outputs[0].shape) != 2:
+        raise ValueError(f"model {model.name!r} must have one output of shape (N, n_classes) for "
+                         f"Grad-CAM, it has {[tuple(o.shape) for o in outputs]}.")
+    n_classes = int(outputs[0].shape[-1])
+    x = _image_batch(model, image)
+    if class_index is not None:
+        if not isinstance(class_index, (int, np.integer)) or isinstance(class_index, bool) \
+                or not 0 <= class_index < n_classes:
+            raise ValueError(f"class_index must be an int from 0 to {n_classes - 1} (the model "
+                             f"has {n_classes} outputs), got {class_index!r}.")
+
+    grad_model = keras.Model(_single_input(model), [layer.output, outputs[0]])
+    with tf.GradientTape() as tape:
+        feature_map, scores = grad_model(tf.constant(x), training=False)
+        feature_map = tf.cast(feature_map, tf.float32)
+        scores = tf.cast(scores, tf.float32)
+        if class_index is None:
+            class_index = int(tf.argmax(scores[0]))
+        score = scores[0, class_index]
+    grads = tape.gradient(score, feature_map)[0].numpy()  # (h, w, channels)
+    activation = feature_map[0].numpy()
+    weights = grads.mean(axis=(0, 1))
+    raw = activation @ weights
+    positive = np.maximum(raw, 0.0)
+    peak = positive.max()
+    heatmap = positive / peak if peak > 0 else np.zeros_like(positive)
+    return GradCAM(heatmap.astype(np.float32), int(class_index), float(score),
+                   weights.astype(np.float32), raw.astype(np.float32))
+
+
+def upscale_heatmap(heatmap, size) -> np.ndarray:
+    """Resize a heatmap to an image's size with bilinear interpolation.
+
+    Parameters
+    ----------
+    heatmap : array_like, shape (h, w)
+    size : (height, width)
+
+    Returns
+    -------
+    ndarray of float32, shape (height, width)
+    """
+    from PIL import Image
+
+    h = np.asarray(heatmap, dtype=np.float32)
+    if h.ndim != 2 or 0 in h.shape:
+        raise ValueError(f"heatmap must be a non-empty 2-D array, got shape {h.shape}.")
+    if not np.isfinite(h).all():
+        raise ValueError("heatmap contains NaN or infinite values.")
+    height, width = (int(s) for s in size)
+    if height < 1 or width < 1:
+        raise ValueError(f"size must be two positive integers, got {size!r}.")
+    return np.asarray(Image.fromarray(h, mode="F").resize((width, height), Image.BILINEAR),
+                      dtype=np.float32)
+
+
+def overlay_heatmap(image, heatmap, alpha: float = 0.4, cmap: str = "jet") -> np.ndarray:
+    """Superimpose a heatmap, upscaled and coloured, on an RGB image.
+
+    Parameters
+    ----------
+    image : array_like of uint8, shape (H, W, 3)
+    heatmap : array_like, shape (h, w)
+        Values in [0, 1] (e.g. :attr:`GradCAM.heatmap`).
+    alpha : float
+        Opacity of the heatmap, in [0, 1].
+    cmap : str
+        A Matplotlib colour map.
+
+    Returns
+    -------
+    ndarray of uint8, shape (H, W, 3)
+        ``(1 - alpha) * image + alpha * colour(heatmap)``.
+    """
+    import matplotlib
+
+    img = np.asarray(image)
+    if img.ndim != 3 or img.shape[-1] != 3 or img.dtype != np.uint8:
+        raise ValueError(f"image must be uint8 RGB of shape (H, W, 3), got {img.dtype} {img.shape}.")
+    if not 0 <= alpha <= 1:
+        raise ValueError(f"alpha must be in [0, 1], got {alpha}.")
+    h = np.asarray(heatmap, dtype=np.float32)
+    if h.ndim == 2 and h.size and (h.min() < 0 or h.max() > 1):
+        raise ValueError("heatmap values must be in [0, 1]; normalise it first (grad_cam does).")
+    up = upscale_heatmap(h, img.shape[:2])
+    colour = matplotlib.colormaps[cmap](np.clip(up, 0, 1))[..., :3] * 255.0
+    blended = (1 - alpha) * img.astype(np.float32) + alpha * colour
+    return np.clip(np.round(blended), 0, 255).astype(np.uint8)

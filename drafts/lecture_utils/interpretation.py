@@ -6,7 +6,8 @@ lecture's ``K.gradients`` and ``K.function`` no longer exist; gradients come fro
 
 * :func:`activation_model` — a model that returns the feature maps of chosen layers, so that
   one ``predict`` shows what every filter responds to in one image (:func:`channel_mosaic`
-  tiles them for display, :func:`empty_channels` finds the filters that stay silent,
+  tiles them for display, :func:`empty_channels` and :func:`channels_never_active` find
+  the filters that stay silent,
   :func:`edge_correlation` measures how edge-like each channel is);
 * :func:`filter_patterns` — gradient ascent in input space: the images that make chosen
   filters respond most, computed for many filters at once (:func:`deprocess_image` turns them
@@ -32,6 +33,7 @@ __all__ = [
     "activation_model",
     "channel_mosaic",
     "empty_channels",
+    "channels_never_active",
     "edge_correlation",
     "filter_patterns",
     "deprocess_image",
@@ -120,8 +122,9 @@ def activation_model(model, layer_names):
     Returns
     -------
     keras.Model
-        Input as ``model``; outputs a list of arrays, one (N, h, w, c) per layer, in the
-        order of ``layer_names``.
+        Input as ``model``; ``predict`` returns a list of arrays, one (N, h, w, c) per
+        layer, in the order of ``layer_names`` (for a single layer, Keras returns the array
+        itself).
 
     Raises
     ------
@@ -150,14 +153,16 @@ def _check_feature_map(feature_map) -> np.ndarray:
     return a
 
 
-def empty_channels(feature_map, tolerance: float = 0.0) -> np.ndarray:
+def empty_channels(feature_maps, tolerance: float = 0.0) -> np.ndarray:
     """Indices of the channels that are zero (at most ``tolerance``) everywhere.
 
-    After a ReLU, such a filter found nothing it responds to in this image.
+    After a ReLU, such a filter found nothing it responds to in the image; given a batch,
+    the channels that found nothing in *any* of the images.
 
     Parameters
     ----------
-    feature_map : array_like, shape (H, W, C) or (1, H, W, C)
+    feature_maps : array_like, shape (H, W, C) or (N, H, W, C)
+        One image's feature map, or a batch of them.
     tolerance : float
         Largest absolute value still counted as "nothing".
 
@@ -166,8 +171,48 @@ def empty_channels(feature_map, tolerance: float = 0.0) -> np.ndarray:
     ndarray of int, shape (k,)
         Sorted channel indices.
     """
-    a = _check_feature_map(feature_map)
-    return np.flatnonzero(np.abs(a).max(axis=(0, 1)) <= tolerance)
+    a = np.asarray(feature_maps, dtype=np.float32)
+    if a.ndim not in (3, 4) or 0 in a.shape:
+        raise ValueError(f"a feature map must have shape (height, width, channels) or a batch "
+                         f"(N, height, width, channels), got {np.shape(feature_maps)}.")
+    return np.flatnonzero(np.abs(a).max(axis=tuple(range(a.ndim - 1))) <= tolerance)
+
+
+def channels_never_active(activation_model, images, batch_size: int = 25) -> list[np.ndarray]:
+    """For every output of an activation model, the channels that are zero on all ``images``.
+
+    Like :func:`empty_channels` on the whole batch at once, but computed batch by batch so
+    that the feature maps of many images never have to be in memory together.
+
+    Parameters
+    ----------
+    activation_model : keras.Model
+        E.g. from :func:`activation_model`; every output of shape (N, h, w, channels).
+    images : array_like, shape (N, H, W, C)
+        Inputs as the model expects them.
+    batch_size : int
+
+    Returns
+    -------
+    list of ndarray of int
+        One array of sorted channel indices per model output.
+    """
+    x = np.asarray(images, dtype=np.float32)
+    if x.ndim != 4 or len(x) == 0:
+        raise ValueError(f"images must be a non-empty batch of shape (N, H, W, C), got {x.shape}.")
+    if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}.")
+    peaks = None
+    for start in range(0, len(x), batch_size):
+        outputs = activation_model.predict(x[start:start + batch_size], verbose=0)
+        if not isinstance(outputs, (list, tuple)):
+            outputs = [outputs]
+        if any(np.ndim(o) != 4 for o in outputs):
+            raise ValueError("every output of activation_model must be a (N, h, w, channels) "
+                             "feature map.")
+        batch_peaks = [np.abs(o).max(axis=(0, 1, 2)) for o in outputs]
+        peaks = batch_peaks if peaks is None else [np.maximum(p, b) for p, b in zip(peaks, batch_peaks)]
+    return [np.flatnonzero(p == 0) for p in peaks]
 
 
 def edge_correlation(feature_map, image) -> np.ndarray:

@@ -97,6 +97,11 @@ def test_empty_channels_finds_silent_filters():
     fmap[..., 1] = 0
     assert it.empty_channels(fmap).tolist() == [1]
     assert it.empty_channels(fmap[None]).tolist() == [1]
+    other = np.zeros((4, 4, 3))
+    other[0, 0, 1] = 0.5  # channel 1 fires in the second image only
+    assert it.empty_channels(other).tolist() == [0, 2]
+    assert it.empty_channels(np.stack([fmap, other])).tolist() == []  # empty in every image
+    assert it.empty_channels(np.stack([fmap, other]), tolerance=0.5).tolist() == [1]
     with pytest.raises(ValueError, match="feature map must have shape"):
         it.empty_channels(np.ones((4, 4)))
 
@@ -319,3 +324,18 @@ def test_pre_activation_rescues_a_filter_that_is_silent_at_the_start():
     with pytest.raises(ValueError, match="no built-in activation function"):
         it.filter_patterns(_corner_model(), "colours", [0], steps=1, pre_activation=True,
                            progress=False)
+
+
+def test_channels_never_active_over_many_images_in_batches(small_convnet):
+    act = it.activation_model(small_convnet, ["conv1", "conv2"])
+    x = np.random.default_rng(5).random((7, 16, 16, 3)).astype("float32")
+    expected = [it.empty_channels(o) for o in act.predict(x, verbose=0)]
+    for batch_size in (1, 3, 7):
+        result = it.channels_never_active(act, x, batch_size=batch_size)
+        assert [r.tolist() for r in result] == [e.tolist() for e in expected]
+    # A black image leaves every channel of a bias-free filter at zero.
+    inputs = keras.Input((6, 6, 3))
+    silent = it.activation_model(keras.Model(inputs, layers.Conv2D(2, 3, use_bias=False, name="c")(inputs)), ["c"])
+    assert it.channels_never_active(silent, np.zeros((2, 6, 6, 3)))[0].tolist() == [0, 1]
+    with pytest.raises(ValueError, match="non-empty batch"):
+        it.channels_never_active(act, np.zeros((16, 16, 3)))

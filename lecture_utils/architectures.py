@@ -18,6 +18,8 @@ from numbers import Integral
 
 import numpy as np
 
+from ._checks import batch_fits_model, image_input_shape, keras_model, model_input_shape, real_finite
+
 __all__ = [
     "conv2d_layer_with_kernels",
     "receptive_field_sizes",
@@ -69,7 +71,7 @@ def conv2d_layer_with_kernels(kernels, **options):
     """
     from keras import layers
 
-    kernels = np.asarray(kernels, dtype="float32")
+    kernels = real_finite(kernels, "kernels").astype("float32")
     if kernels.ndim != 3 or 0 in kernels.shape:
         raise ValueError(f"kernels must be a stack of 2-D kernels of shape (d, kh, kw), got shape {kernels.shape}.")
     layer = layers.Conv2D(kernels.shape[0], kernels.shape[1:], **options)
@@ -144,11 +146,14 @@ def receptive_fields_of_layers(model) -> list[tuple[str, tuple[int, int]]]:
     Raises
     ------
     ValueError
-        If the model branches, or has a dilated convolution.
+        If the model branches, has a dilated convolution, or has no convolution or pooling.
+    TypeError
+        If ``model`` is not a Keras model.
     """
     import keras
     from keras import layers
 
+    keras_model(model)
     if not isinstance(model, keras.Sequential):
         for previous, layer in zip(model.layers, model.layers[1:]):
             if layer.input is not previous.output:
@@ -170,6 +175,9 @@ def receptive_fields_of_layers(model) -> list[tuple[str, tuple[int, int]]]:
         names.append(layer.name)
         kernels.append(tuple(kernel))
         strides.append(tuple(stride))
+    if not names:
+        raise ValueError(f"{model.name} has no Conv2D or pooling layer before its first Flatten, Dense or "
+                         "global pooling layer, so it has no receptive field to compute.")
     heights = receptive_field_sizes([k[0] for k in kernels], [s[0] for s in strides])
     widths = receptive_field_sizes([k[1] for k in kernels], [s[1] for s in strides])
     return [(name, (h, w)) for name, h, w in zip(names, heights, widths)]
@@ -252,6 +260,9 @@ def model_multiply_adds(model) -> int:
     import keras
     from keras import layers
 
+    keras_model(model)
+    if not model.built or model_input_shape(model) is None:
+        raise ValueError(f"{model.name} has no known input shape yet; build it with a keras.Input first.")
     total = 0
     for layer in model.layers:
         if isinstance(layer, keras.Model):
@@ -319,10 +330,10 @@ def relative_change(reference, other) -> float:
     Raises
     ------
     ValueError
-        If the shapes differ or the reference is all zeros.
+        If the shapes differ, a map holds NaN or infinite values, or the reference is all zeros.
     """
-    reference = np.asarray(reference, dtype=float)
-    other = np.asarray(other, dtype=float)
+    reference = real_finite(reference, "reference").astype(float)
+    other = real_finite(other, "other").astype(float)
     if reference.shape != other.shape:
         raise ValueError(f"Cannot compare feature maps of shapes {reference.shape} and {other.shape}.")
     norm = np.linalg.norm(reference)
@@ -355,6 +366,10 @@ def relative_change_per_layer(model, images, shifts) -> np.ndarray:
     images = np.asarray(images)
     if images.ndim != 4:
         raise ValueError(f"images must be a batch of shape (N, H, W, C), got shape {images.shape}.")
+    images = real_finite(batch_fits_model(images, model), "images")
+    shifts = list(shifts)
+    if not shifts:
+        raise ValueError("relative_change_per_layer needs at least one shift, got none.")
 
     def layer_outputs(batch):
         outputs, x = [], batch
@@ -450,6 +465,7 @@ def small_resnet(input_shape=(28, 28, 1), num_classes: int = 10, filters=(16, 32
     if not filters:
         raise ValueError("small_resnet needs at least one block (filters is empty).")
     num_classes = _positive_int(num_classes, "num_classes")
+    input_shape = image_input_shape(input_shape, min_side=2)  # the stem's 2×2 max-pooling
     inputs = keras.Input(input_shape, name="image")
     x = layers.Conv2D(filters[0], 3, padding="same", use_bias=False, name="stem_conv")(inputs)
     x = layers.BatchNormalization(momentum=_BN_MOMENTUM, name="stem_bn")(x)
@@ -485,9 +501,11 @@ def forward_seconds_per_image(model, images, repeats: int = 3) -> float:
     float
         Seconds per image.
     """
+    keras_model(model)
     images = np.asarray(images)
     if images.ndim < 2 or len(images) == 0:
         raise ValueError(f"forward_seconds_per_image needs a non-empty batch of inputs, got shape {images.shape}.")
+    batch_fits_model(images, model)
     repeats = _positive_int(repeats, "repeats")
     # Every new model traces its own predict function once, which is expected here; timing a
     # few models in a row would otherwise make TensorFlow warn about "excessive retracing".

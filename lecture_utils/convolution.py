@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._checks import positive_int, real_finite
+
 __all__ = ["KERNELS", "to_grayscale", "output_size", "pad_image", "convolve2d", "pool2d"]
 
 #: The hand-picked 3×3 kernels of the lecture's demonstrations (plus a blur for contrast).
@@ -41,7 +43,8 @@ def to_grayscale(image: np.ndarray) -> np.ndarray:
     image = np.asarray(image)
     if image.ndim not in (3, 4) or image.shape[-1] != 3:
         raise ValueError(f"to_grayscale expects RGB images of shape (H, W, 3) or (N, H, W, 3), got shape {image.shape}.")
-    return rgb2gray(image)
+    # skimage would reject strings deep inside its colour conversion, and pass NaN through.
+    return rgb2gray(real_finite(image, "image"))
 
 
 def _check_image(image, name="image") -> np.ndarray:
@@ -88,14 +91,29 @@ def output_size(input_size: int, kernel_size: int, padding=0, stride: int = 1) -
     >>> output_size(5, 3, stride=2)
     2
     """
+    input_size = positive_int(input_size, "input_size")
+    kernel_size = positive_int(kernel_size, "kernel_size")
     p = _padding_amount(padding, kernel_size)
     s = _check_stride(stride)
+    if kernel_size > input_size + 2 * p:
+        # The formula would give 0 or a negative size instead of saying the kernel does not fit.
+        raise ValueError(f"a {kernel_size}-pixel kernel does not fit in {input_size} pixels with padding {p}; "
+                         "use a smaller kernel or more padding.")
     return (input_size + 2 * p - kernel_size) // s + 1
 
 
 def pad_image(image: np.ndarray, padding: int) -> np.ndarray:
-    """Surround an image with ``padding`` rows and columns of zeros on every side."""
-    return np.pad(np.asarray(image, dtype=float), padding, mode="constant", constant_values=0)
+    """Surround an image with ``padding`` rows and columns of zeros on every side.
+
+    Raises
+    ------
+    ValueError
+        For an image that is not a finite 2-D array, or a padding that is not a whole number ≥ 0.
+    """
+    image = _check_image(image)
+    if isinstance(padding, bool) or not isinstance(padding, (int, np.integer)) or padding < 0:
+        raise ValueError(f"padding must be a non-negative integer number of pixels, got {padding!r}.")
+    return np.pad(image, int(padding), mode="constant", constant_values=0)
 
 
 def convolve2d(image, kernel, padding=0, stride: int = 1) -> np.ndarray:

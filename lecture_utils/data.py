@@ -29,6 +29,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ._checks import positive_int
+
 __all__ = [
     "DataFile",
     "REGISTRY",
@@ -266,7 +268,7 @@ def fetch(key: str) -> Path:
             if not _matches(tmp, entry.checksum):
                 raise ChecksumError(
                     f"The download of {entry.path} from {url} does not match its checksum "
-                    f"({entry.checksum}); nothing was kept. Try again, or download it by hand "
+                    f"({entry.checksum}), so nothing was kept; try again, or download it by hand "
                     f"into <LECTURE_DATA_DIR>/{entry.path}."
                 )
             os.replace(tmp, cached)
@@ -281,8 +283,8 @@ def fetch(key: str) -> Path:
     where = f"LECTURE_DATA_DIR ({mirror})" if mirror else "LECTURE_DATA_DIR (unset)"
     raise DataNotFoundError(
         f"{entry.path} is not in {where} nor in the cache ({cache_dir() / 'data'}), and it could "
-        f"not be downloaded ({'; '.join(errors)}). Download {entry.urls[0]} and put it at "
-        f"<LECTURE_DATA_DIR>/{entry.path}, then set LECTURE_DATA_DIR to that folder."
+        f"not be downloaded ({'; '.join(errors)}): download {entry.urls[0]}, put it at "
+        f"<LECTURE_DATA_DIR>/{entry.path} and set LECTURE_DATA_DIR to that folder."
     )
 
 
@@ -350,6 +352,9 @@ def load_svhn_digits(max_images: int | None = None):
     labels : ndarray of int, shape (N,)
         The digit shown (SVHN's label 10 for digit 0 is mapped to 0).
     """
+    if max_images is not None:
+        # A negative or zero slice bound would silently return the wrong images, or none.
+        max_images = positive_int(max_images, "max_images")
     mirror = mirror_dir()
     if mirror is not None and all((mirror / REGISTRY[f"svhn/sample-{d}"].path).is_file()
                                   for d in _SVHN_SAMPLE_DIGITS):
@@ -383,9 +388,22 @@ def load_image(path, size: tuple[int, int] | None = None) -> np.ndarray:
     Returns
     -------
     ndarray of uint8, shape (H, W, 3)
+
+    Raises
+    ------
+    FileNotFoundError
+        If there is no file at ``path``.
+    ValueError
+        If the file is not a readable image, or ``size`` is not two positive integers.
     """
     from PIL import Image, UnidentifiedImageError
 
+    if size is not None:
+        if isinstance(size, (str, bytes)) or not hasattr(size, "__len__") or len(size) != 2:
+            raise ValueError(f"size must be (height, width) in pixels, got {size!r}.")
+        size = (positive_int(size[0], "the height in size"), positive_int(size[1], "the width in size"))
+    if not Path(path).is_file():
+        raise FileNotFoundError(f"{path} does not exist or is not a file; check the path.")
     try:
         with Image.open(path) as img:
             img = img.convert("RGB")
@@ -470,6 +488,8 @@ def cats_vs_dogs_split(n_train: int = 1500, n_validation: int = 500):
     ValueError
         If a class folder holds fewer readable photos than requested.
     """
+    n_train = positive_int(n_train, "n_train")
+    n_validation = positive_int(n_validation, "n_validation")
     root = pet_images_dir()
     order = [*range(1, 1001), *range(4001, 5001)]
     splits = {"train": ([], []), "validation": ([], [])}

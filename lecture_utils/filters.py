@@ -22,6 +22,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ._checks import real_finite
+
 __all__ = [
     "GaborFilter",
     "gabor_kernel",
@@ -577,8 +579,12 @@ def linear_probe_accuracy(x_train, y_train, x_test, y_test, C: float = 1.0, rand
     from sklearn.preprocessing import StandardScaler
     from threadpoolctl import threadpool_limits
 
-    x_train, x_test = np.asarray(x_train, dtype=float), np.asarray(x_test, dtype=float)
+    # scikit-learn would find these problems too, but only deep inside fit() and in its own terms.
+    x_train = real_finite(x_train, "x_train").astype(float)
+    x_test = real_finite(x_test, "x_test").astype(float)
     y_train, y_test = np.asarray(y_train), np.asarray(y_test)
+    if len(np.unique(y_train)) < 2:
+        raise ValueError(f"y_train must hold at least two classes to separate, got {np.unique(y_train).tolist()}.")
     if len(x_train) != len(y_train) or len(x_test) != len(y_test):
         raise ValueError(f"features and labels differ in length: {len(x_train)} vs {len(y_train)} (train), "
                          f"{len(x_test)} vs {len(y_test)} (test).")

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ._checks import positive_int
+
 __all__ = [
     "IMAGE_SIZE",
     "LECTURE_AUGMENTATION",
@@ -68,16 +70,23 @@ def decode_images(paths, size=IMAGE_SIZE, batch_size: int = 256) -> np.ndarray:
     ------
     ValueError
         If ``paths`` is empty, or a file is missing or not a readable image.
+    TypeError
+        If ``paths`` is a single path rather than a list of them.
     """
     import tensorflow as tf
 
     height, width = _check_size(size)
+    if isinstance(paths, (str, Path)):
+        # A folder given as one path would otherwise be read as a list of one-letter file names.
+        raise TypeError(f"paths must be a list of image files, got the single path {str(paths)!r}; "
+                        "list a folder's photos with sorted(Path(folder).glob('*.jpg')).")
     paths = [Path(p) for p in paths]
     if not paths:
         raise ValueError("decode_images needs at least one image file, got an empty list.")
     missing = [p for p in paths if not p.is_file()]
     if missing:
-        raise ValueError(f"{missing[0]} does not exist ({len(missing)} of {len(paths)} files are missing).")
+        raise ValueError(f"{missing[0]} does not exist or is not a file ({len(missing)} of {len(paths)} "
+                         "paths are not image files).")
 
     def resize(image):
         image = tf.image.resize(image, (height, width), antialias=True)
@@ -196,6 +205,9 @@ def make_dataset(images, labels, batch_size: int = 32, shuffle: bool = False, au
     labels = _check_images(images, labels)
     if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
         raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}.")
+    if augment is not None and not callable(augment):
+        # tf.data would only fail when it first maps a batch, from inside its graph.
+        raise TypeError(f"augment must be callable (e.g. augmentation_layers()), got {type(augment).__name__}.")
     # Batches are gathered from the NumPy array itself: a tf.constant would copy all photos.
     labels = labels.astype(np.float32)
     height, width = images.shape[1:3]
@@ -224,6 +236,9 @@ def make_dataset(images, labels, batch_size: int = 32, shuffle: bool = False, au
 
         dataset = dataset.map(augment_batch, num_parallel_calls=1)
     return dataset.prefetch(tf.data.AUTOTUNE)
+
+
+_FILL_MODES = ("nearest", "reflect", "wrap", "constant")
 
 
 def augmentation_layers(rotation_degrees: float = 40, shift: float = 0.2, shear: float = 0.2,
@@ -272,6 +287,8 @@ def augmentation_layers(rotation_degrees: float = 40, shift: float = 0.2, shear:
             raise ValueError(f"{name} must be a fraction in [0, 1), got {value}.")
     if not 0 <= rotation_degrees <= 180:
         raise ValueError(f"rotation_degrees must be in [0, 180], got {rotation_degrees}.")
+    if fill_mode not in _FILL_MODES:
+        raise ValueError(f"fill_mode must be one of {_FILL_MODES}, got {fill_mode!r}.")
     common = {"fill_mode": fill_mode, "dtype": "float32"}
     stack = [
         layers.RandomRotation(rotation_degrees / 360, seed=seed, name="rotation", **common),
@@ -310,8 +327,9 @@ def augment_examples(image, augment, n: int = 8) -> np.ndarray:
         raise ValueError(f"augment_examples takes one RGB image of shape (H, W, 3), got shape {image.shape}.")
     if image.dtype != np.uint8:
         raise ValueError(f"image must be uint8 (0–255), got {image.dtype}.")
-    if n < 1:
-        raise ValueError(f"n must be positive, got {n}.")
+    n = positive_int(n, "n")
+    if not callable(augment):
+        raise TypeError(f"augment must be callable (e.g. augmentation_layers()), got {type(augment).__name__}.")
     batch = np.repeat(image[None].astype(np.float32) / 255.0, n, axis=0)
     out = np.asarray(augment(batch, training=True), dtype=np.float32)
     return np.clip(out, 0.0, 1.0)

@@ -9,6 +9,16 @@ from __future__ import annotations
 import keras
 from keras import layers
 
+from ._checks import image_input_shape
+
+def _smallest_side(blocks: int, last_conv: bool) -> int:
+    """Smallest input side that survives ``blocks`` × (3×3 valid conv, 2×2 pool), then a 3×3 conv."""
+    side = 3 if last_conv else 1
+    for _ in range(blocks):
+        side = 2 * side + 2
+    return side
+
+
 __all__ = [
     "mnist_conv_base",
     "mnist_convnet",
@@ -22,7 +32,15 @@ def mnist_conv_base(input_shape=(28, 28, 1)) -> keras.Sequential:
     """The lecture's convolutional base: Conv2D(32) → MaxPool → Conv2D(64) → MaxPool → Conv2D(64).
 
     3×3 kernels, ReLU, no padding; 28×28×1 in, 3×3×64 out; 55,744 parameters.
+
+    Raises
+    ------
+    ValueError
+        If ``input_shape`` is not (height, width, channels), or smaller than 18×18 (the three
+        unpadded convolutions and two poolings would leave nothing).
     """
+    # Checked here: Keras would only complain about a negative dimension deep inside a layer.
+    input_shape = image_input_shape(input_shape, min_side=_smallest_side(2, last_conv=True))
     return keras.Sequential([
         keras.Input(input_shape),
         layers.Conv2D(32, (3, 3), activation="relu"),
@@ -54,6 +72,12 @@ def mnist_gap_convnet(input_shape=(28, 28, 1)) -> keras.Sequential:
 
 def mnist_dense_net(input_shape=(28, 28)) -> keras.Sequential:
     """The fully connected network the lecture compares with: Flatten → Dense(512, ReLU) → Dense(10)."""
+    try:
+        sides = tuple(input_shape)
+    except TypeError:
+        sides = ()
+    if not sides or not all(isinstance(s, int) and not isinstance(s, bool) and s > 0 for s in sides):
+        raise ValueError(f"input_shape must be a tuple of positive integers, e.g. (28, 28), got {input_shape!r}.")
     return keras.Sequential([
         keras.Input(input_shape),
         layers.Flatten(),
@@ -72,7 +96,16 @@ def cats_vs_dogs_convnet(input_shape=(150, 150, 3), dropout: float | None = None
         (150, 150, 3): RGB images rescaled to [0, 1].
     dropout : float, optional
         Rate of a Dropout layer before the Dense(512) layer (the lecture's second model, 0.5).
+
+    Raises
+    ------
+    ValueError
+        If ``input_shape`` is not (height, width, channels) of at least 46×46 pixels (four
+        unpadded convolutions and poolings), or ``dropout`` is not in [0, 1).
     """
+    input_shape = image_input_shape(input_shape, min_side=_smallest_side(4, last_conv=False))
+    if dropout is not None and not (isinstance(dropout, (int, float)) and 0 <= dropout < 1):
+        raise ValueError(f"dropout must be a rate in [0, 1) or None, got {dropout!r}.")
     stack = [keras.Input(input_shape)]
     for filters in (32, 64, 128, 128):
         stack += [layers.Conv2D(filters, (3, 3), activation="relu"), layers.MaxPooling2D((2, 2))]

@@ -66,6 +66,12 @@ def plot_matrix(values, ax=None, title: str | None = None, cmap: str = "Greys", 
 
 def _show(ax, image, title=None, cmap="gray"):
     image = np.asarray(image)
+    # Matplotlib's own message ("Invalid shape ... for image data") does not say which panel.
+    if not (image.ndim == 2 or (image.ndim == 3 and image.shape[-1] in (3, 4))) or 0 in image.shape:
+        raise ValueError(f"an image to draw must have shape (H, W), (H, W, 3) or (H, W, 4), "
+                         f"got shape {image.shape}{f' for {title!r}' if title else ''}.")
+    if image.dtype == object or not np.issubdtype(image.dtype, np.number) and image.dtype != bool:
+        raise ValueError(f"an image to draw must hold numbers, got dtype {image.dtype}.")
     ax.imshow(image, cmap=cmap if image.ndim == 2 else None)
     ax.set_xticks([])
     ax.set_yticks([])
@@ -123,6 +129,8 @@ def plot_image_grid(images, titles=None, ncols: int = 4, cmap: str = "gray", siz
     images = list(images)
     if not images:
         raise ValueError("plot_image_grid needs at least one image.")
+    if titles is not None and len(titles) != len(images):
+        raise ValueError(f"plot_image_grid needs one title per image, got {len(titles)} titles for {len(images)} images.")
     ncols = min(ncols, len(images))
     nrows = -(-len(images) // ncols)
     fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows), squeeze=False)
@@ -152,6 +160,9 @@ def plot_history(history: dict, metrics=("accuracy", "loss"), title: str | None 
     -------
     matplotlib Figure
     """
+    metrics = list(metrics)
+    if not metrics:
+        raise ValueError("plot_history needs at least one metric to draw, got none.")
     missing = [m for m in metrics if m not in history]
     if missing:
         raise ValueError(f"history has no {missing}; it has {sorted(history)}.")
@@ -219,6 +230,8 @@ def _show_kernel(ax, kernel, title=None, window: int | None = None):
     around its centre, so kernels of different sizes can be compared.
     """
     weights = np.real(np.asarray(kernel))
+    if weights.ndim != 2 or 0 in weights.shape:
+        raise ValueError(f"a kernel to draw must be a 2-D array (kh, kw), got shape {weights.shape}.")
     limit = np.abs(weights).max() or 1.0
     h, w = weights.shape
     ax.imshow(weights, cmap="RdBu_r", vmin=-limit, vmax=limit, interpolation="nearest",

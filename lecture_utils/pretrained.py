@@ -566,8 +566,11 @@ def decode_predictions(probs, top: int = 5) -> list[list[tuple[str, str, float]]
             f"probs must have shape (N, {_NUM_CLASSES}) (a batch of ImageNet predictions), "
             f"got {probs.shape}."
         )
-    if not 1 <= top <= _NUM_CLASSES:
-        raise ValueError(f"top must be between 1 and {_NUM_CLASSES}, got {top}.")
+    if isinstance(top, bool) or not isinstance(top, (int, np.integer)) or not 1 <= top <= _NUM_CLASSES:
+        raise ValueError(f"top must be an integer between 1 and {_NUM_CLASSES}, got {top!r}.")
+    if probs.dtype.kind not in "uif" or not np.isfinite(probs).all():
+        # argsort would rank NaN first and report it as the most probable class.
+        raise ValueError("probs must hold finite numbers; a NaN or inf prediction has no ranking.")
     index = _class_index()
     order = np.argsort(-probs, axis=1, kind="stable")[:, :top]
     return [[(*index[int(c)], float(row[c])) for c in classes]

@@ -12,7 +12,14 @@ def seed_everything(seed: int = 42) -> None:
 
     Call it once, at the top of a chapter, so that re-running the chapter on the same machine
     gives identical numbers (the lecture's "fixed seeds" advice, plus TF op determinism).
+
+    Raises
+    ------
+    ValueError
+        If ``seed`` is not an integer from 0 to 2**32 - 1 (what NumPy accepts).
     """
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2**32:
+        raise ValueError(f"seed must be an integer from 0 to 2**32 - 1, got {seed!r}.")
     random.seed(seed)
     np.random.seed(seed)
     import keras

@@ -349,8 +349,10 @@ def load_state_dict(path: str | os.PathLike, *, hint: str | None = None) -> dict
     """
     path = Path(path)
     source = str(path)
-    data = path.read_bytes()
     todo = hint or "re-download it or reinstall the package that ships it"
+    if not path.is_file():
+        raise FileNotFoundError(f"PyTorch weights file {source} does not exist or is not a file; {todo.rstrip('.')}.")
+    data = path.read_bytes()
     refused = detail = ""
     try:
         return _parse(data, source)
@@ -366,5 +368,5 @@ def load_state_dict(path: str | os.PathLike, *, hint: str | None = None) -> dict
         raise ForbiddenGlobalError(refused)
     raise TorchFormatError(
         f"cannot read PyTorch weights file {source} ({detail}): it is truncated, corrupt "
-        f"or not a legacy state_dict; {todo}"
+        f"or not a legacy state_dict; {todo.rstrip('.')}."
     )

@@ -145,10 +145,25 @@ def train_or_load(name: str, build: Callable[[], object], fit: Callable[[object]
     Returns
     -------
     TrainingRun
+
+    Raises
+    ------
+    ValueError
+        If ``name`` cannot be part of a file name, or ``hyperparameters`` is not a dict.
+    TypeError
+        If ``build`` does not return a Keras model, or ``fit`` does not return a ``History``.
     """
     import keras
 
     from .runtime import seed_everything
+
+    # The name becomes part of a file name in the cache; a "/" would put it somewhere else.
+    if not isinstance(name, str) or not name or any(c in name for c in '/\\:') or name.startswith("."):
+        raise ValueError(f"name must be a non-empty file-name-safe string such as 'mnist_convnet', got {name!r}.")
+    if not callable(build) or not callable(fit):
+        raise TypeError("build and fit must be callables: build() returns a compiled model, fit(model) trains it.")
+    if not isinstance(hyperparameters, dict):
+        raise ValueError(f"hyperparameters must be a dict, got {type(hyperparameters).__name__}.")
 
     # Auto-generated layer names ("dense_3") would change the key between runs of a chapter;
     # a fresh session numbers them from zero again. Clearing the session also resets the dtype
@@ -164,6 +179,8 @@ def train_or_load(name: str, build: Callable[[], object], fit: Callable[[object]
             keras.config.set_dtype_policy(policy_before)
     else:
         model = build()
+    if not isinstance(model, keras.Model):
+        raise TypeError(f"build() must return a keras.Model, got {type(model).__name__} (is its return statement missing?).")
     key = _run_key(name, model, data_fingerprint, hyperparameters, seed)
     model_path = models_dir() / f"{name}-{key}.keras"
     history_path = models_dir() / f"{name}-{key}.history.json"
@@ -183,6 +200,9 @@ def train_or_load(name: str, build: Callable[[], object], fit: Callable[[object]
     start = time.perf_counter()
     history = fit(model)
     seconds = time.perf_counter() - start
+    if not isinstance(getattr(history, "history", None), dict):
+        raise TypeError(f"fit(model) must return the History of model.fit, got {type(history).__name__} "
+                        "(is its return statement missing?).")
     values = {k: [float(v) for v in vs] for k, vs in history.history.items()}
     meta = {"name": name, "hyperparameters": hyperparameters, "seed": seed,
             "keras": keras.__version__, "trained_at": time.strftime("%Y-%m-%dT%H:%M:%S"),

@@ -31,12 +31,15 @@ from __future__ import annotations
 import os
 import tempfile
 import time
+import warnings
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import keras
 import numpy as np
 
+from ._checks import batch_fits_model, keras_model, positive_int
 from .images import IMAGE_SIZE, LECTURE_AUGMENTATION
 
 __all__ = [
@@ -184,6 +187,7 @@ def extract_features(conv_base, images, batch_size: int = 32, preprocess=None) -
     """
     from .pretrained import preprocess_input
 
+    keras_model(conv_base, "conv_base")
     preprocess = preprocess if preprocess is not None else preprocess_input
     images = np.asarray(images)
     if images.ndim != 4 or images.shape[-1] != 3 or images.dtype != np.uint8 or not len(images):
@@ -191,6 +195,8 @@ def extract_features(conv_base, images, batch_size: int = 32, preprocess=None) -
                          f"{images.dtype} {images.shape}.")
     if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
         raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}.")
+    # Photos of another size than a fixed-size base takes fail inside predict_on_batch otherwise.
+    batch_fits_model(images, conv_base)
     batches = [np.asarray(conv_base.predict_on_batch(preprocess(images[i:i + batch_size])))
                for i in range(0, len(images), batch_size)]
     return np.concatenate(batches).astype(np.float32, copy=False)
@@ -216,6 +222,9 @@ def feature_classifier(feature_shape, units: int = 256, dropout: float | None = 
     if len(feature_shape) < 1 or not all(isinstance(s, (int, np.integer)) and s > 0 for s in feature_shape):
         raise ValueError(f"feature_shape must be positive integers, e.g. (5, 5, 1280), "
                          f"got {feature_shape!r}.")
+    units = positive_int(units, "units")
+    if dropout is not None and not (isinstance(dropout, (int, float)) and 0 <= dropout < 1):
+        raise ValueError(f"dropout must be a rate in [0, 1) or None, got {dropout!r}.")
     stack = [keras.Input(tuple(feature_shape)), keras.layers.Flatten(name="flatten"),
              keras.layers.Dense(units, activation="relu", name="dense")]
     if dropout:
@@ -279,6 +288,10 @@ def unfreeze_from(conv_base, first: str) -> list[str]:
     list of str
         Names of the layers that have weights and are now trainable.
     """
+    keras_model(conv_base, "conv_base")
+    if not isinstance(first, str) or not first:
+        # An empty prefix would match the very first layer and unfreeze the whole base.
+        raise ValueError(f"first must be a non-empty layer name or prefix, e.g. 'block6a', got {first!r}.")
     names = [layer.name for layer in conv_base.layers]
     start = next((i for i, name in enumerate(names) if name == first or name.startswith(first)), None)
     if start is None:
@@ -301,6 +314,10 @@ def concatenate_histories(*histories: dict) -> dict:
     -------
     dict of str to list of float
     """
+    if not all(isinstance(h, dict) for h in histories):
+        kinds = sorted({type(h).__name__ for h in histories if not isinstance(h, dict)})
+        raise TypeError(f"concatenate_histories takes history dicts (run.history or History.history), "
+                        f"got {', '.join(kinds)}.")
     if not histories or any(set(h) != set(histories[0]) for h in histories):
         raise ValueError("concatenate_histories needs one or more histories with the same metrics.")
     return {key: [float(v) for h in histories for v in h[key]] for key in histories[0]}
@@ -325,10 +342,17 @@ def transplant_base(classifier, conv_base) -> list[str]:
     list of str
         Names of the layers whose weights changed.
     """
+    keras_model(classifier, "classifier")
+    keras_model(conv_base, "conv_base")
     targets = {layer.name: layer for layer in classifier.layers}
     missing = [layer.name for layer in conv_base.layers if layer.weights and layer.name not in targets]
     if missing:
         raise ValueError(f"{classifier.name} has no layers named {missing[:3]}; is it the same network?")
+    misfits = [layer.name for layer in conv_base.layers if layer.weights
+               and [w.shape for w in layer.weights] != [w.shape for w in targets[layer.name].weights]]
+    if misfits:
+        raise ValueError(f"layers {misfits[:3]} of {conv_base.name} have other weight shapes than the "
+                         f"same-named layers of {classifier.name}; is it the same network?")
     changed = []
     for layer in conv_base.layers:
         if not layer.weights:
@@ -412,7 +436,10 @@ def cats_vs_dogs_features() -> Features:
             return Features(arrays["train"].astype(np.float32), arrays["train_labels"],
                             arrays["validation"].astype(np.float32), arrays["validation_labels"],
                             float(arrays["seconds"]), True, path)
-        except (OSError, ValueError, KeyError):  # damaged: compute again
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as error:
+            # A truncated .npz is a truncated zip archive: BadZipFile, which is not an OSError.
+            warnings.warn(f"Cached features {path.name} are damaged ({type(error).__name__}); "
+                          "deleting them and computing them again.", stacklevel=2)
             path.unlink(missing_ok=True)
 
     data = images.load_cats_vs_dogs(IMAGE_SIZE)

@@ -1,6 +1,7 @@
 // Loads every page of the built site in headless Chromium and checks what a reader sees:
 // images load, math is typeset, no Python traceback or stderr block, launch and download
-// buttons on chapters, and no serious or critical accessibility violations (axe-core).
+// buttons on chapters (Colab opening the chapter's .ipynb on the `notebooks` branch), and no
+// serious or critical accessibility violations (axe-core).
 // Usage: node tests/site/check_site.mjs <base URL> <html folder> <screenshot folder>
 import { chromium } from "playwright-core";
 import { readFileSync, readdirSync, statSync, mkdirSync } from "node:fs";
@@ -54,6 +55,20 @@ for (const file of pages(htmlDir)) {
   if (isChapter) {
     const launch = await page.$$eval("a", (as) => as.map((a) => a.href).filter((h) => /mybinder\.org|colab\.research/.test(h)));
     if (launch.length < 2) fail(`launch buttons missing (found ${launch.length})`);
+    // Colab opens only .ipynb files from GitHub: its button must open this chapter's notebook on
+    // the `notebooks` branch (made by .github/workflows/notebooks.yml), not the MyST source.
+    const colab = launch.filter((h) => /colab\.research\.google\.com/.test(h));
+    const notebook = `/${rel.replace(/\.html$/, ".ipynb")}`;
+    if (!colab.length) fail("no Colab button");
+    for (const h of colab) {
+      if (!h.endsWith(".ipynb") || !h.includes("/blob/notebooks/")) fail(`Colab link does not open a notebook on the notebooks branch: ${h}`);
+      else if (!h.endsWith(notebook)) fail(`Colab link opens another chapter's notebook: ${h} (expected …${notebook})`);
+    }
+    // Binder stays on main and opens the MyST chapter itself (jupytext is in requirements.txt).
+    const source = rel.replace(/\.html$/, ".md");
+    for (const h of launch.filter((h) => /mybinder\.org/.test(h))) {
+      if (!decodeURIComponent(h).endsWith(`/${source}`)) fail(`Binder link does not open ${source}: ${h}`);
+    }
     if (!(await page.$(".btn-download-notebook-button, .btn-download-source-button"))) fail("no download button");
   }
   if (missing.length) fail(`resources that failed to load: ${missing.join(", ")}`);

@@ -62,7 +62,7 @@ _COMMON = {
 FROM_SCRATCH = {**_COMMON, "epochs": 10, "dropout": None, "augmentation": None}
 
 #: The same ConvNet with Dropout(0.5) before the Dense layer, trained on augmented photos.
-AUGMENTED = {**_COMMON, "epochs": 25, "dropout": 0.5, "augmentation": dict(LECTURE_AUGMENTATION)}
+AUGMENTED = {**_COMMON, "epochs": 30, "dropout": 0.5, "augmentation": dict(LECTURE_AUGMENTATION)}
 
 
 def _clone(model, float32: callable):
@@ -144,7 +144,8 @@ def _cats_vs_dogs(name: str, hyperparameters: dict):
     previous = keras.config.dtype_policy()
     try:
         run = train_or_load(name, build, fit, data_fingerprint=data_fingerprint,
-                            hyperparameters=hp, seed=SEED)
+                            hyperparameters=hp, seed=SEED,
+                            examples_per_epoch=len(split["train"][0]))
     finally:
         keras.config.set_dtype_policy(previous)
     run.model = float32_copy(run.model)

@@ -143,7 +143,7 @@ def _tiny(hp):
 def test_features_are_computed_once(tiny_photos):
     first = transfer.cats_vs_dogs_features()
     assert not first.loaded and first.path.suffix == ".npz" and first.images == 12
-    assert first.train.shape == (8, 16, 16, 4) and first.validation.dtype == np.float32
+    assert first.train.shape == (8, 16, 16, 4) and first.validation.dtype == np.float16
     again = transfer.cats_vs_dogs_features()
     assert again.loaded and again.seconds == first.seconds
     np.testing.assert_array_equal(again.train, first.train)

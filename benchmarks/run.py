@@ -59,28 +59,50 @@ def measured_peak_flops(dtype: str = "float32", seconds: float = 3.0) -> dict:
 # Model cost
 
 
-def forward_flops(model) -> int:
-    """Multiply-adds × 2 of the Conv2D, DepthwiseConv2D and Dense layers for one example."""
+def forward_flops(model, training: bool = False) -> int:
+    """Multiply-adds × 2 of the Conv2D, DepthwiseConv2D and Dense layers for one example.
+
+    With ``training=True``, the cost of one training step per example: a trainable layer
+    costs about 3 × its forward pass (forward, gradient of the input, gradient of the
+    weights), a frozen layer above a trainable one 2 × (the gradient still passes through
+    it), and a frozen layer below every trainable one only its forward pass.
+    """
     import keras
 
     total = 0
+    seen_trainable = False
     for layer in _leaf_layers(model):
+        if training:
+            trains = layer.trainable and bool(layer.trainable_weights)
+            factor = 3 if trains else (2 if seen_trainable else 1)
+            seen_trainable = seen_trainable or trains
+        else:
+            factor = 1
         out = layer.output.shape
-        if isinstance(layer, keras.layers.DepthwiseConv2D):
-            kh, kw = layer.kernel_size
-            total += 2 * out[1] * out[2] * out[3] * kh * kw
-        elif isinstance(layer, keras.layers.Conv2D):
-            kh, kw = layer.kernel_size
-            total += 2 * out[1] * out[2] * out[3] * kh * kw * layer.input.shape[-1]
-        elif isinstance(layer, keras.layers.Dense):
-            total += 2 * layer.input.shape[-1] * layer.units
+        total += factor * _layer_flops(layer, out)
     return int(total)
+
+
+def _layer_flops(layer, out) -> int:
+    import keras
+
+    if isinstance(layer, keras.layers.DepthwiseConv2D):
+        kh, kw = layer.kernel_size
+        return 2 * out[1] * out[2] * out[3] * kh * kw
+    if isinstance(layer, keras.layers.Conv2D):
+        kh, kw = layer.kernel_size
+        return 2 * out[1] * out[2] * out[3] * kh * kw * layer.input.shape[-1]
+    if isinstance(layer, keras.layers.Dense):
+        return 2 * layer.input.shape[-1] * layer.units
+    return 0
 
 
 def _leaf_layers(model):
     for layer in model.layers:
-        if hasattr(layer, "layers"):
-            yield from _leaf_layers(layer)
+        # transfer.InferenceMode wraps a whole base network as one layer, in `.model`.
+        inner = layer if hasattr(layer, "layers") else getattr(layer, "model", None)
+        if inner is not None and hasattr(inner, "layers"):
+            yield from _leaf_layers(inner)
         else:
             yield layer
 
@@ -88,6 +110,8 @@ def _leaf_layers(model):
 def training_table(models_dir: Path, peak: dict) -> list[dict]:
     """Images/s and achieved FLOP/s ÷ peak for every training recorded in ``models_dir``."""
     import keras
+
+    import lecture_utils.transfer  # noqa: F401  registers the custom layers of saved models
 
     rows = []
     for record_path in sorted(models_dir.glob("*.history.json")):
@@ -100,10 +124,21 @@ def training_table(models_dir: Path, peak: dict) -> list[dict]:
         if examples:
             model = keras.models.load_model(record_path.with_name(record_path.name.replace(".history.json", ".keras")))
             images_per_s = examples * epochs / record["seconds"]
-            # Forward + backward ≈ 3 × forward for the trained layers.
-            achieved = 3 * forward_flops(model) * images_per_s
-            policy = str(getattr(model, "dtype_policy", "float32"))
+            # The recorded seconds include the validation passes, which are not counted: a
+            # slight underestimate.
+            if "feature_extraction" in row["training"]:
+                # Trained on features computed once beforehand: only the dense head ran.
+                flops = sum(3 * _layer_flops(layer, layer.output.shape) for layer in _leaf_layers(model)
+                            if layer.trainable and layer.trainable_weights)
+            else:
+                flops = forward_flops(model, training=True)
+            achieved = flops * images_per_s
+            # The arithmetic precision is the layers' policy (mixed_bfloat16 trainings keep a
+            # float32 model-level policy), so read it from the first layer with weights.
+            policy = next((layer.dtype_policy.name for layer in _leaf_layers(model)
+                           if isinstance(layer, (keras.layers.Conv2D, keras.layers.Dense))), "float32")
             reference = peak["bfloat16" if "bfloat16" in policy else "float32"]["conv3x3"]
+            row["precision"] = policy
             row.update({"images/s": images_per_s, "GFLOP/s": achieved / 1e9, "÷ peak": achieved / reference})
         rows.append(row)
     return rows

@@ -60,15 +60,13 @@ def measured_peak_flops(dtype: str = "float32", seconds: float = 3.0) -> dict:
 
 
 def forward_flops(model, training: bool = False) -> int:
-    """Multiply-adds × 2 of the Conv2D, DepthwiseConv2D and Dense layers for one example.
+    """FLOPs (2 × multiply-adds) of the Conv2D, DepthwiseConv2D and Dense layers for one example.
 
     With ``training=True``, the cost of one training step per example: a trainable layer
     costs about 3 × its forward pass (forward, gradient of the input, gradient of the
     weights), a frozen layer above a trainable one 2 × (the gradient still passes through
     it), and a frozen layer below every trainable one only its forward pass.
     """
-    import keras
-
     total = 0
     seen_trainable = False
     for layer in _leaf_layers(model):
@@ -78,23 +76,14 @@ def forward_flops(model, training: bool = False) -> int:
             seen_trainable = seen_trainable or trains
         else:
             factor = 1
-        out = layer.output.shape
-        total += factor * _layer_flops(layer, out)
+        total += factor * _layer_flops(layer)
     return int(total)
 
 
-def _layer_flops(layer, out) -> int:
-    import keras
+def _layer_flops(layer) -> int:
+    from lecture_utils.architectures import layer_multiply_adds
 
-    if isinstance(layer, keras.layers.DepthwiseConv2D):
-        kh, kw = layer.kernel_size
-        return 2 * out[1] * out[2] * out[3] * kh * kw
-    if isinstance(layer, keras.layers.Conv2D):
-        kh, kw = layer.kernel_size
-        return 2 * out[1] * out[2] * out[3] * kh * kw * layer.input.shape[-1]
-    if isinstance(layer, keras.layers.Dense):
-        return 2 * layer.input.shape[-1] * layer.units
-    return 0
+    return 2 * layer_multiply_adds(layer)
 
 
 def _leaf_layers(model):
@@ -128,7 +117,7 @@ def training_table(models_dir: Path, peak: dict) -> list[dict]:
             # slight underestimate.
             if "feature_extraction" in row["training"]:
                 # Trained on features computed once beforehand: only the dense head ran.
-                flops = sum(3 * _layer_flops(layer, layer.output.shape) for layer in _leaf_layers(model)
+                flops = sum(3 * _layer_flops(layer) for layer in _leaf_layers(model)
                             if layer.trainable and layer.trainable_weights)
             else:
                 flops = forward_flops(model, training=True)

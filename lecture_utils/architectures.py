@@ -26,6 +26,7 @@ __all__ = [
     "receptive_fields_of_layers",
     "conv2d_parameter_count",
     "conv2d_multiply_adds",
+    "layer_multiply_adds",
     "model_multiply_adds",
     "shifted_images",
     "relative_change",
@@ -235,6 +236,45 @@ def conv2d_multiply_adds(output_size, kernel_size, in_channels: int, filters: in
     return oh * ow * kh * kw * _positive_int(in_channels, "in_channels") * _positive_int(filters, "filters")
 
 
+def layer_multiply_adds(layer) -> int:
+    """Multiply-adds of one built Conv2D, DepthwiseConv2D or Dense layer, for one image.
+
+    A depthwise convolution filters every channel with its own kernel:
+    ``oh * ow * channels * kh * kw``. Any other layer (pooling, normalisation, activations,
+    additions) counts 0.
+
+    Parameters
+    ----------
+    layer : keras.layers.Layer
+        Built, inside a model with a known input shape.
+
+    Returns
+    -------
+    int
+
+    Raises
+    ------
+    ValueError
+        For a separable or grouped convolution, whose cost this does not model.
+    """
+    from keras import layers
+
+    if isinstance(layer, layers.SeparableConv2D) or getattr(layer, "groups", 1) != 1:
+        raise ValueError(f"Layer {layer.name} is a grouped or separable convolution; "
+                         "layer_multiply_adds counts only Conv2D, DepthwiseConv2D and Dense layers.")
+    if isinstance(layer, layers.DepthwiseConv2D):
+        _, oh, ow, channels = layer.output.shape
+        kh, kw = layer.kernel_size
+        return int(oh * ow * channels * kh * kw)
+    if isinstance(layer, layers.Conv2D):
+        _, oh, ow, filters = layer.output.shape
+        return conv2d_multiply_adds((oh, ow), tuple(layer.kernel_size), layer.input.shape[-1], filters)
+    if isinstance(layer, layers.Dense):
+        positions = int(np.prod(layer.output.shape[1:-1], dtype=np.int64))
+        return positions * layer.input.shape[-1] * layer.units
+    return 0
+
+
 def model_multiply_adds(model) -> int:
     """Multiply-adds of all Conv2D and Dense layers of a built Keras model, for one image.
 
@@ -270,13 +310,8 @@ def model_multiply_adds(model) -> int:
         elif isinstance(layer, (layers.DepthwiseConv2D, layers.SeparableConv2D)) or getattr(layer, "groups", 1) != 1:
             raise ValueError(f"Layer {layer.name} is a grouped, depthwise or separable convolution; "
                              "model_multiply_adds counts only plain Conv2D and Dense layers.")
-        elif isinstance(layer, layers.Conv2D):
-            _, oh, ow, filters = layer.output.shape
-            in_channels = layer.input.shape[-1]
-            total += conv2d_multiply_adds((oh, ow), tuple(layer.kernel_size), in_channels, filters)
-        elif isinstance(layer, layers.Dense):
-            positions = int(np.prod(layer.output.shape[1:-1], dtype=np.int64))
-            total += positions * layer.input.shape[-1] * layer.units
+        else:
+            total += layer_multiply_adds(layer)
     return int(total)
 
 

@@ -125,25 +125,10 @@ def _cats_vs_dogs(name: str, hyperparameters: dict):
                       loss=hp["loss"], metrics=["accuracy"])
         return model
 
-    def fit(model):
-        data = images.load_cats_vs_dogs(tuple(hp["image_size"]))
-        augment = None
-        if hp["augmentation"] is not None:
-            a = hp["augmentation"]
-            augment = images.augmentation_layers(
-                rotation_degrees=a["rotation_range"], shift=a["width_shift_range"],
-                shear=a["shear_range"], zoom=a["zoom_range"], horizontal_flip=a["horizontal_flip"],
-                fill_mode=a["fill_mode"], seed=SEED)
-        train = images.make_dataset(*data["train"], batch_size=hp["batch_size"], shuffle=True,
-                                    augment=augment, seed=SEED)
-        validation = images.make_dataset(*data["validation"], batch_size=hp["validation_batch_size"])
-        # shuffle=False: the dataset reshuffles itself every epoch.
-        return model.fit(train, validation_data=validation, epochs=hp["epochs"], shuffle=False,
-                         verbose=0)
-
     previous = keras.config.dtype_policy()
     try:
-        run = train_or_load(name, build, fit, data_fingerprint=data_fingerprint,
+        run = train_or_load(name, build, lambda model: images.fit_on_photos(model, hp, SEED),
+                            data_fingerprint=data_fingerprint,
                             hyperparameters=hp, seed=SEED,
                             examples_per_epoch=len(split["train"][0]))
     finally:

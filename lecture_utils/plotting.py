@@ -664,22 +664,15 @@ def plot_training_phases(phases: dict, metrics=("accuracy", "loss"), smooth=None
         raise ValueError(f"every phase needs training and validation curves of {list(metrics)}; "
                          f"missing {missing or 'all: no phases given'}.")
     lengths = [len(h[metrics[0]]) for h in histories]
-    fig, axes = plt.subplots(1, len(metrics), figsize=(4.5 * len(metrics), 3.2), squeeze=False)
-    for ax, metric in zip(axes.flat, metrics):
-        for key, style, label in ((metric, "o-", "training"), (f"val_{metric}", "s-", "validation")):
-            values = np.concatenate([np.asarray(h[key], dtype=float) for h in histories])
-            values = smooth(values) if smooth is not None else values
-            ax.plot(np.arange(1, len(values) + 1), values, style, markersize=3, label=label)
+    keys = [key for m in metrics for key in (m, f"val_{m}")]
+    joined = {key: np.concatenate([np.asarray(h[key], dtype=float) for h in histories]) for key in keys}
+    fig = plot_history(joined, metrics=metrics, title=title, smooth=smooth)
+    for ax in fig.axes[:len(metrics)]:
         for boundary in np.cumsum(lengths)[:-1]:
             ax.axvline(boundary + 0.5, color="grey", linestyle="--", linewidth=1)
         for start, length, name in zip(np.cumsum([0, *lengths[:-1]]), lengths, phases):
             ax.text(start + 0.5 + length / 2, 1.0, name, transform=ax.get_xaxis_transform(),
                     ha="center", va="bottom", fontsize=8, color="dimgrey")
-        ax.set_xlabel("epoch")
-        ax.set_ylabel(metric)
-        ax.legend()
-    if title:
-        fig.suptitle(title)
     fig.tight_layout()
     return fig
 

@@ -548,20 +548,7 @@ def feature_extraction_run(features: Features | None = None, hyperparameters: di
 def _fit_on_photos(model, hp: dict):
     from . import images
 
-    seed = hp.get("data_seed", SEED)
-    data = images.load_cats_vs_dogs(tuple(hp["image_size"]))
-    augment = None
-    if hp["augmentation"] is not None:
-        a = hp["augmentation"]
-        augment = images.augmentation_layers(
-            rotation_degrees=a["rotation_range"], shift=a["width_shift_range"],
-            shear=a["shear_range"], zoom=a["zoom_range"], horizontal_flip=a["horizontal_flip"],
-            fill_mode=a["fill_mode"], seed=seed)
-    train = images.make_dataset(*data["train"], batch_size=hp["batch_size"], shuffle=True,
-                                augment=augment, seed=seed)
-    validation = images.make_dataset(*data["validation"], batch_size=hp["validation_batch_size"])
-    # shuffle=False: the dataset reshuffles itself every epoch.
-    return model.fit(train, validation_data=validation, epochs=hp["epochs"], shuffle=False, verbose=0)
+    return images.fit_on_photos(model, hp, hp.get("data_seed", SEED))
 
 
 def frozen_base_run(hyperparameters: dict = FROZEN_BASE):

@@ -133,6 +133,19 @@ def test_model_multiply_adds_counts_nested_models():
     assert arch.model_multiply_adds(outer) == arch.model_multiply_adds(inner) + 576 * 10
 
 
+def test_layer_multiply_adds_of_each_kind_of_layer():
+    x = keras.Input((10, 10, 4))
+    depthwise = layers.DepthwiseConv2D(3, name="dw")(x)  # 8×8×4 outputs, a 3×3 window each
+    conv = layers.Conv2D(6, 1, name="pointwise")(depthwise)  # 8×8×6 outputs, 4 inputs each
+    pooled = layers.GlobalAveragePooling2D(name="gap")(conv)
+    dense = layers.Dense(5, name="dense")(pooled)
+    model = keras.Model(x, dense)
+    counts = {name: arch.layer_multiply_adds(model.get_layer(name)) for name in ("dw", "pointwise", "gap", "dense")}
+    assert counts == {"dw": 8 * 8 * 4 * 9, "pointwise": 8 * 8 * 6 * 4, "gap": 0, "dense": 6 * 5}
+    with pytest.raises(ValueError, match="grouped or separable"):
+        arch.layer_multiply_adds(layers.SeparableConv2D(2, 3, name="sep"))
+
+
 def test_model_multiply_adds_rejects_depthwise_convolutions():
     model = keras.Sequential([keras.Input((8, 8, 3)), layers.DepthwiseConv2D(3)])
     with pytest.raises(ValueError, match="depthwise"):

@@ -6,10 +6,8 @@ photos for one epoch.
 
 import keras
 import numpy as np
-import pytest
-from PIL import Image
 
-from lecture_utils import data, experiments, images
+from lecture_utils import experiments, images
 
 
 def test_hyperparameters_follow_the_lecture():
@@ -46,24 +44,7 @@ def test_float32_copy_keeps_weights_and_names():
     assert copy.compiled
 
 
-@pytest.fixture
-def tiny_photos(tmp_path, monkeypatch):
-    monkeypatch.setenv("LECTURE_CACHE_DIR", str(tmp_path / "cache"))
-    rng = np.random.default_rng(0)
-    paths = []
-    for i in range(12):
-        pixels = rng.integers(0, 256, size=(40, 50, 3), dtype=np.uint8)
-        paths.append(tmp_path / f"{i}.jpg")
-        Image.fromarray(pixels).save(paths[-1])
-    labels = np.arange(12) % 2
-    split = {"train": (paths[:8], labels[:8]), "validation": (paths[8:], labels[8:])}
-    monkeypatch.setattr(data, "cats_vs_dogs_split", lambda: split)
-    images._load_split.cache_clear()
-    yield
-    images._load_split.cache_clear()
-
-
-def test_a_training_runs_in_bfloat16_and_returns_a_float32_model(tiny_photos):
+def test_a_training_runs_in_bfloat16_and_returns_a_float32_model(tiny_cats_vs_dogs):
     hp = {**experiments.AUGMENTED, "epochs": 1, "batch_size": 4, "validation_batch_size": 4,
           "image_size": [64, 64]}
     run = experiments._cats_vs_dogs("tiny_cats_vs_dogs", hp)

@@ -7,9 +7,8 @@ EfficientNet-Lite0 and twelve synthetic 32×32 photos for the cats and dogs.
 import keras
 import numpy as np
 import pytest
-from PIL import Image
 
-from lecture_utils import data, images, pretrained, transfer
+from lecture_utils import images, pretrained, transfer
 
 
 def tiny_base(input_shape=(32, 32, 3), include_top=False, **kwargs):
@@ -117,22 +116,10 @@ def test_hyperparameters_follow_the_lecture():
 
 
 @pytest.fixture
-def tiny_photos(tmp_path, monkeypatch):
-    """Twelve 32×32 photos as the split, and the tiny base as 'EfficientNet-Lite0'."""
-    monkeypatch.setenv("LECTURE_CACHE_DIR", str(tmp_path / "cache"))
-    rng = np.random.default_rng(0)
-    paths = []
-    for i in range(12):
-        paths.append(tmp_path / f"{i}.jpg")
-        Image.fromarray(rng.integers(0, 256, size=(40, 50, 3), dtype=np.uint8)).save(paths[-1])
-    labels = np.arange(12) % 2
-    split = {"train": (paths[:8], labels[:8]), "validation": (paths[8:], labels[8:])}
-    monkeypatch.setattr(data, "cats_vs_dogs_split", lambda: split)
+def tiny_photos(tiny_cats_vs_dogs, monkeypatch):
+    """The tiny photo split, and the tiny base as 'EfficientNet-Lite0' on 32×32 photos."""
     monkeypatch.setattr(pretrained, "efficientnet_lite0", tiny_base)
     monkeypatch.setattr(transfer, "IMAGE_SIZE", (32, 32))
-    images._load_split.cache_clear()
-    yield
-    images._load_split.cache_clear()
 
 
 def _tiny(hp):

@@ -4,13 +4,14 @@ Each function trains one of the lecture's models with fixed hyperparameters thro
 train-or-load cache (:func:`lecture_utils.training.train_or_load`): the first call trains and
 stores the model, every later call — from this chapter or another — loads it in seconds.
 
-Precision: the trainings run in ``mixed_bfloat16`` (float32 weights, bfloat16 arithmetic),
-which roughly doubles the training speed on CPUs with AVX512-BF16 and keeps the accuracy; the
-final sigmoid layer stays in float32.  The policy is set only while the model is built and
-restored afterwards, so other chapters are unaffected.  The cached ``.keras`` file records the
-bfloat16 policy of every layer; the functions here return a float32 copy of the trained model
-(same weights, float32 arithmetic throughout), so that later chapters can compute activations
-and gradients at full precision.
+Precision: the ConvNet trainings run in the policy :func:`lecture_utils.precision.training_precision`
+picks for the machine: ``mixed_bfloat16`` (float32 weights, bfloat16 arithmetic) where the CPU
+computes bfloat16 natively, which roughly doubles the training speed and keeps the accuracy, and
+float32 everywhere else.  The precision is part of the settings, so of the cache key.  In
+``mixed_bfloat16`` the final sigmoid layer stays in float32.  The policy is set only while the
+model is built, so other chapters are unaffected; the cats-vs-dogs functions return a float32
+copy of the trained model (same weights, float32 arithmetic throughout), so that later chapters
+compute activations and gradients at full precision.
 """
 
 from __future__ import annotations
@@ -18,12 +19,20 @@ from __future__ import annotations
 import math
 
 from .images import IMAGE_SIZE, LECTURE_AUGMENTATION
+from .precision import training_precision
 
 __all__ = [
+    "PRECISION",
+    "MNIST",
+    "MNIST_RESNET",
+    "mnist_run",
     "LECTURE_SETTINGS",
     "FROM_SCRATCH",
     "AUGMENTED",
     "SEED",
+    "mnist_digits",
+    "mnist_build",
+    "cats_vs_dogs_build",
     "cats_vs_dogs_from_scratch",
     "cats_vs_dogs_augmented",
     "float32_copy",
@@ -31,6 +40,31 @@ __all__ = [
 
 #: Seed of the weights, of the shuffling and of the augmentations.
 SEED = 42
+
+#: The dtype policy of the ConvNet trainings on this machine, and why (see the module doc).
+PRECISION = training_precision()
+
+#: The MNIST networks of chapter 3: RMSprop, the lecture's optimizer, from 2e-3 decayed to zero
+#: along a half cosine; validated on the 10,000 test digits after every epoch.
+MNIST = {
+    "optimizer": "RMSprop",
+    "learning_rate": 2e-3,
+    "loss": "sparse_categorical_crossentropy",
+    "epochs": 5,
+    "batch_size": 128,
+    "validation": "MNIST test set",
+    "precision": PRECISION.policy,
+}
+
+#: The small residual network of chapter 3: Adam, 2 epochs on the first 10,000 training digits.
+MNIST_RESNET = {
+    "optimizer": "Adam",
+    "loss": "sparse_categorical_crossentropy",
+    "epochs": 2,
+    "batch_size": 64,
+    "train_images": 10_000,
+    "precision": PRECISION.policy,
+}
 
 #: How the lecture trained its cats-vs-dogs networks (for comparison; not used to train).
 LECTURE_SETTINGS = {
@@ -55,7 +89,7 @@ _COMMON = {
     # 280 MB of first-layer activations).
     "validation_batch_size": 20,
     "image_size": list(IMAGE_SIZE),
-    "precision": "mixed_bfloat16",
+    "precision": PRECISION.policy,
 }
 
 #: The lecture's ConvNet trained from scratch on the raw photos.
@@ -98,10 +132,143 @@ def float32_copy(model):
     return copy
 
 
-def _cats_vs_dogs(name: str, hyperparameters: dict):
+def _mnist_builders():
+    from . import architectures, models
+
+    return {
+        "mnist_convnet": (models.mnist_convnet, MNIST),
+        "mnist_gap_convnet": (models.mnist_gap_convnet, MNIST),
+        "mnist_dense_net": (lambda: models.mnist_dense_net((28, 28, 1)), MNIST),
+        "mnist_small_resnet": (architectures.small_resnet, MNIST_RESNET),
+    }
+
+
+def mnist_digits():
+    """MNIST as the networks take it: ((x_train, y_train), (x_test, y_test)).
+
+    ``x`` is float32 in [0, 1], shape (n, 28, 28, 1); ``y`` the digits 0–9.
+    """
+    from .data import load_mnist
+
+    (train_images, train_labels), (test_images, test_labels) = load_mnist()
+    return (((train_images[..., None] / 255.0).astype("float32"), train_labels),
+            ((test_images[..., None] / 255.0).astype("float32"), test_labels))
+
+
+def mnist_build(name: str, train_size: int):
+    """The build function of the MNIST training ``name``: its network, compiled.
+
+    Parameters
+    ----------
+    name : str
+        One of ``"mnist_convnet"``, ``"mnist_gap_convnet"``, ``"mnist_dense_net"``,
+        ``"mnist_small_resnet"``.
+    train_size : int
+        Training digits per epoch (sets the length of the learning-rate schedule).
+
+    Returns
+    -------
+    callable () -> keras.Model
+    """
     import keras
 
-    from . import images, models
+    builders = _mnist_builders()
+    if name not in builders:
+        raise ValueError(f"unknown MNIST training {name!r}; choose one of {sorted(builders)}.")
+    builder, hp = builders[name]
+
+    # [mnist-build]
+    def build():
+        model = builder()
+        optimizer = getattr(keras.optimizers, hp["optimizer"])
+        if "learning_rate" in hp:  # decayed to zero along a half cosine over the training
+            steps = hp["epochs"] * math.ceil(train_size / hp["batch_size"])
+            optimizer = optimizer(learning_rate=keras.optimizers.schedules.CosineDecay(
+                hp["learning_rate"], decay_steps=steps))
+        else:
+            optimizer = optimizer()
+        model.compile(optimizer=optimizer, loss=hp["loss"], metrics=["accuracy"])
+        return model
+    # [mnist-build-end]
+
+    return build
+
+
+def mnist_run(name: str, digits=None):
+    """Train (or load) one of chapter 3's MNIST networks with :data:`MNIST` or :data:`MNIST_RESNET`.
+
+    Parameters
+    ----------
+    name : str
+        As for :func:`mnist_build`.
+    digits : tuple, optional
+        :func:`mnist_digits` (loaded if not given).
+
+    Returns
+    -------
+    lecture_utils.training.TrainingRun
+        ``.history`` has ``accuracy``, ``loss``, ``val_accuracy`` and ``val_loss`` per epoch,
+        validated on the 10,000 test digits.
+    """
+    from .training import fingerprint, train_or_load
+
+    (x_train, y_train), (x_test, y_test) = digits if digits is not None else mnist_digits()
+    hp = _mnist_builders()[name][1]
+    n = min(len(x_train), hp.get("train_images", len(x_train)))
+    x_train, y_train = x_train[:n], y_train[:n]
+    build = mnist_build(name, n)
+
+    # [mnist-fit]
+    def fit(model):
+        return model.fit(x_train, y_train, epochs=hp["epochs"], batch_size=hp["batch_size"],
+                         validation_data=(x_test, y_test), verbose=0)
+    # [mnist-fit-end]
+
+    return train_or_load(name, build, fit,
+                         data_fingerprint=fingerprint(x_train, y_train, x_test, y_test),
+                         hyperparameters=hp, seed=SEED, dtype_policy=hp["precision"],
+                         examples_per_epoch=n)
+
+
+def cats_vs_dogs_build(hyperparameters: dict, train_size: int):
+    """The build function of a cats-vs-dogs training: the lecture's ConvNet, compiled.
+
+    Parameters
+    ----------
+    hyperparameters : dict
+        :data:`FROM_SCRATCH` or :data:`AUGMENTED`.
+    train_size : int
+        Training photos per epoch (sets the length of the learning-rate schedule).
+
+    Returns
+    -------
+    callable () -> keras.Model
+        To be called under the policy ``hyperparameters["precision"]``.
+    """
+    import keras
+
+    from . import models
+
+    hp = hyperparameters
+    if hp["learning_rate_schedule"] != "cosine decay to 0":
+        raise ValueError(f"unknown learning_rate_schedule {hp['learning_rate_schedule']!r}; "
+                         "the trainings know 'cosine decay to 0'.")
+    steps = hp["epochs"] * math.ceil(train_size / hp["batch_size"])
+
+    def build():
+        model = models.cats_vs_dogs_convnet(tuple(hp["image_size"]) + (3,), dropout=hp["dropout"])
+        # A bfloat16 sigmoid cannot tell 0.996 from 1: keep the output layer in float32.
+        model = _clone(model, lambda layer: layer is model.layers[-1])
+        schedule = keras.optimizers.schedules.CosineDecay(hp["learning_rate"], decay_steps=steps)
+        optimizer = getattr(keras.optimizers, hp["optimizer"])(learning_rate=schedule)
+        model.compile(optimizer=optimizer, loss=hp["loss"], metrics=["accuracy"])
+        return model
+
+    return build
+
+
+def _cats_vs_dogs(name: str, hyperparameters: dict):
+    from . import images
     from .data import cats_vs_dogs_split
     from .training import fingerprint, train_or_load
 
@@ -109,30 +276,11 @@ def _cats_vs_dogs(name: str, hyperparameters: dict):
     split = cats_vs_dogs_split()
     # The photos' names and sizes identify the data; decoding is only needed to train.
     data_fingerprint = fingerprint(*split["train"], *split["validation"])
-
-    if hp["learning_rate_schedule"] != "cosine decay to 0":
-        raise ValueError(f"unknown learning_rate_schedule {hp['learning_rate_schedule']!r}.")
-    steps = hp["epochs"] * math.ceil(len(split["train"][0]) / hp["batch_size"])
-
-    def build():
-        # train_or_load clears the Keras session, which resets the policy: set it here.
-        keras.config.set_dtype_policy(hp["precision"])
-        model = models.cats_vs_dogs_convnet(tuple(hp["image_size"]) + (3,), dropout=hp["dropout"])
-        # A bfloat16 sigmoid cannot tell 0.996 from 1: keep the output layer in float32.
-        model = _clone(model, lambda layer: layer is model.layers[-1])
-        schedule = keras.optimizers.schedules.CosineDecay(hp["learning_rate"], decay_steps=steps)
-        model.compile(optimizer=keras.optimizers.RMSprop(learning_rate=schedule),
-                      loss=hp["loss"], metrics=["accuracy"])
-        return model
-
-    previous = keras.config.dtype_policy()
-    try:
-        run = train_or_load(name, build, lambda model: images.fit_on_photos(model, hp, SEED),
-                            data_fingerprint=data_fingerprint,
-                            hyperparameters=hp, seed=SEED,
-                            examples_per_epoch=len(split["train"][0]))
-    finally:
-        keras.config.set_dtype_policy(previous)
+    train_size = len(split["train"][0])
+    run = train_or_load(name, cats_vs_dogs_build(hp, train_size),
+                        lambda model: images.fit_on_photos(model, hp, SEED),
+                        data_fingerprint=data_fingerprint, hyperparameters=hp, seed=SEED,
+                        dtype_policy=hp["precision"], examples_per_epoch=train_size)
     run.model = float32_copy(run.model)
     return run
 

@@ -25,6 +25,7 @@ __all__ = [
     "make_dataset",
     "augmentation_layers",
     "augment_examples",
+    "augmentation_from_settings",
     "fit_on_photos",
 ]
 
@@ -336,6 +337,24 @@ def augment_examples(image, augment, n: int = 8) -> np.ndarray:
     return np.clip(out, 0.0, 1.0)
 
 
+def augmentation_from_settings(settings: dict | None, seed: int):
+    """:func:`augmentation_layers` for generator-style settings, or None for None.
+
+    Parameters
+    ----------
+    settings : dict or None
+        Keys as in :data:`LECTURE_AUGMENTATION` (``rotation_range``, ``width_shift_range``, …).
+    seed : int
+    """
+    if settings is None:
+        return None
+    a = settings
+    return augmentation_layers(
+        rotation_degrees=a["rotation_range"], shift=a["width_shift_range"], shear=a["shear_range"],
+        zoom=a["zoom_range"], horizontal_flip=a["horizontal_flip"], fill_mode=a["fill_mode"],
+        seed=seed)
+
+
 def fit_on_photos(model, hyperparameters: dict, seed: int):
     """Train ``model`` on the cats-vs-dogs photos, validating after every epoch.
 
@@ -360,15 +379,8 @@ def fit_on_photos(model, hyperparameters: dict, seed: int):
     """
     hp = hyperparameters
     data = load_cats_vs_dogs(tuple(hp["image_size"]))
-    augment = None
-    if hp["augmentation"] is not None:
-        a = hp["augmentation"]
-        augment = augmentation_layers(
-            rotation_degrees=a["rotation_range"], shift=a["width_shift_range"],
-            shear=a["shear_range"], zoom=a["zoom_range"], horizontal_flip=a["horizontal_flip"],
-            fill_mode=a["fill_mode"], seed=seed)
     train = make_dataset(*data["train"], batch_size=hp["batch_size"], shuffle=True,
-                         augment=augment, seed=seed)
+                         augment=augmentation_from_settings(hp["augmentation"], seed), seed=seed)
     validation = make_dataset(*data["validation"], batch_size=hp["validation_batch_size"])
     # shuffle=False: the dataset reshuffles itself every epoch.
     return model.fit(train, validation_data=validation, epochs=hp["epochs"], shuffle=False, verbose=0)

@@ -41,6 +41,7 @@ import numpy as np
 
 from ._checks import batch_fits_model, keras_model, positive_int
 from .images import IMAGE_SIZE, LECTURE_AUGMENTATION
+from .precision import Precision
 
 __all__ = [
     "SEED",
@@ -61,7 +62,11 @@ __all__ = [
     "unfreeze_from",
     "concatenate_histories",
     "transplant_base",
+    "PRECISION",
+    "feature_extraction_build",
     "feature_extraction_run",
+    "frozen_base_build",
+    "fine_tuning_build",
     "frozen_base_run",
     "fine_tuning_run",
 ]
@@ -87,10 +92,13 @@ _COMMON = {
     "image_size": list(IMAGE_SIZE),
     "base": "efficientnet_lite0 imagenet, top_activation",
     "dense": 256,
-    # mixed_bfloat16 did not speed up EfficientNet-Lite0's forward pass on our AVX512-BF16 CPU
-    # (11.5 against 10.8 ms per photo; the depthwise convolutions gain nothing), so float32.
-    "precision": "float32",
+    "precision": "float32",  # on every machine: see PRECISION
 }
+
+#: Why these trainings run in float32 even where the CPU computes bfloat16 natively.
+PRECISION = Precision("float32", "chosen on every CPU, since mixed_bfloat16 did not speed up "
+                                 "EfficientNet-Lite0 even where the CPU computes bfloat16 natively "
+                                 "(11.5 against 10.8 ms per photo: its depthwise convolutions gain nothing)")
 
 #: Way 1: Dense(256) + Dropout(0.5) on the stored features, as the lecture (RMSprop 2e-5).
 FEATURE_EXTRACTION = {**_COMMON, "learning_rate": 2e-5, "epochs": 10, "dropout": 0.5,
@@ -498,6 +506,18 @@ def _compile(model, hp: dict) -> None:
                   loss=hp["loss"], metrics=["accuracy"])
 
 
+def feature_extraction_build(feature_shape, hyperparameters: dict = FEATURE_EXTRACTION):
+    """The build function of way 1: the dense classifier for ``feature_shape`` features, compiled."""
+    hp = hyperparameters
+
+    def build():
+        model = feature_classifier(feature_shape, units=hp["dense"], dropout=hp["dropout"])
+        _compile(model, hp)
+        return model
+
+    return build
+
+
 def feature_extraction_run(features: Features | None = None, hyperparameters: dict = FEATURE_EXTRACTION):
     """Way 1: the lecture's dense network with dropout, trained on the stored features.
 
@@ -517,11 +537,7 @@ def feature_extraction_run(features: Features | None = None, hyperparameters: di
 
     hp = hyperparameters
     features = features if features is not None else cats_vs_dogs_features()
-
-    def build():
-        model = feature_classifier(features.train.shape[1:], units=hp["dense"], dropout=hp["dropout"])
-        _compile(model, hp)
-        return model
+    build = feature_extraction_build(features.train.shape[1:], hp)
 
     def fit(model):
         import tensorflow as tf
@@ -542,13 +558,49 @@ def feature_extraction_run(features: Features | None = None, hyperparameters: di
 
     return train_or_load("cats_vs_dogs_feature_extraction", build, fit,
                          data_fingerprint=fingerprint(features.path.name), hyperparameters=hp,
-                         seed=SEED, examples_per_epoch=len(features.train))
+                         seed=SEED, dtype_policy=hp["precision"],
+                         examples_per_epoch=len(features.train))
 
 
 def _fit_on_photos(model, hp: dict):
     from . import images
 
     return images.fit_on_photos(model, hp, hp.get("data_seed", SEED))
+
+
+def frozen_base_build(hyperparameters: dict = FROZEN_BASE):
+    """The build function of way 2: the frozen pretrained base + dense classifier, compiled."""
+    from . import pretrained
+
+    hp = hyperparameters
+
+    def build():
+        base = pretrained.efficientnet_lite0(include_top=False, input_shape=tuple(hp["image_size"]) + (3,))
+        model = frozen_base_classifier(base, units=hp["dense"], dropout=hp["dropout"])
+        _compile(model, hp)
+        return model
+
+    return build
+
+
+def fine_tuning_build(start_from, hyperparameters: dict = FINE_TUNING):
+    """The build function of way 3: the model saved at ``start_from``, unfrozen, compiled.
+
+    Parameters
+    ----------
+    start_from : path-like or keras.Model
+        Way 2's trained model (its ``.keras`` file, or the model itself).
+    """
+    hp = hyperparameters
+
+    def build():
+        model = (start_from if isinstance(start_from, keras.Model)
+                 else keras.models.load_model(start_from))
+        unfreeze_from(model.get_layer("conv_base").model, hp["unfreeze_from"])
+        _compile(model, hp)
+        return model
+
+    return build
 
 
 def frozen_base_run(hyperparameters: dict = FROZEN_BASE):
@@ -559,21 +611,14 @@ def frozen_base_run(hyperparameters: dict = FROZEN_BASE):
     lecture_utils.training.TrainingRun
         ``.model`` is :func:`frozen_base_classifier`'s model, trained.
     """
-    from . import pretrained
     from .training import train_or_load
 
     hp = hyperparameters
-
-    def build():
-        base = pretrained.efficientnet_lite0(include_top=False, input_shape=tuple(hp["image_size"]) + (3,))
-        model = frozen_base_classifier(base, units=hp["dense"], dropout=hp["dropout"])
-        _compile(model, hp)
-        return model
-
     photos, n_train = _split_fingerprint()
-    return train_or_load("cats_vs_dogs_frozen_base", build, lambda m: _fit_on_photos(m, hp),
+    return train_or_load("cats_vs_dogs_frozen_base", frozen_base_build(hp),
+                         lambda m: _fit_on_photos(m, hp),
                          data_fingerprint=photos, hyperparameters=hp, seed=SEED,
-                         examples_per_epoch=n_train)
+                         dtype_policy=hp["precision"], examples_per_epoch=n_train)
 
 
 def fine_tuning_run(frozen=None, hyperparameters: dict = FINE_TUNING):
@@ -599,15 +644,9 @@ def fine_tuning_run(frozen=None, hyperparameters: dict = FINE_TUNING):
     hp = hyperparameters
     frozen = frozen if frozen is not None else frozen_base_run()
     start_from = frozen.path  # its name holds the key of the frozen run
-
-    def build():
-        model = keras.models.load_model(start_from)
-        unfreeze_from(model.get_layer("conv_base").model, hp["unfreeze_from"])
-        _compile(model, hp)
-        return model
-
     photos, n_train = _split_fingerprint()
-    return train_or_load("cats_vs_dogs_fine_tuning", build, lambda m: _fit_on_photos(m, hp),
+    return train_or_load("cats_vs_dogs_fine_tuning", fine_tuning_build(start_from, hp),
+                         lambda m: _fit_on_photos(m, hp),
                          data_fingerprint=photos,
                          hyperparameters={**hp, "start_from": start_from.name}, seed=SEED,
-                         examples_per_epoch=n_train)
+                         dtype_policy=hp["precision"], examples_per_epoch=n_train)

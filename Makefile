@@ -1,13 +1,17 @@
-# Entry points: `make test` (unit tests + every chapter executed), `make book` (the website),
-# `make check-site` (the built website in headless Chromium, with an accessibility audit).
+# Entry points: `make test` (unit tests + every chapter executed), `make book` (the website, with
+# its slides and PDF), `make slides` (a reveal.js deck per chapter), `make pdf` (the whole book as
+# one PDF, printed by Chromium), `make check-site` (the built website, decks and PDF in headless
+# Chromium and poppler, with an accessibility audit).
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 MATHJAX := vendor/mathjax/tex-chtml.js
+HTML := _build/html
+PDF := $(HTML)/lecture9-convnets.pdf
 
-.PHONY: book test check-site benchmark env clean
+.PHONY: book html slides pdf test check-site benchmark env clean
 
 env: $(STAMP)
 
@@ -29,8 +33,25 @@ $(MATHJAX): $(NODE_STAMP)
 test: env
 	$(BIN)/pytest
 
-book: env $(MATHJAX)
+# The website, then its slides and PDF, made from the pages just built (nothing runs twice).
+book: html
+	$(MAKE) --no-print-directory slides pdf
+
+html: env $(MATHJAX)
 	$(BIN)/jupyter-book build . --warningiserror --keep-going
+
+# Slides and PDF reuse a built site; from a fresh clone they build it first.
+$(HTML)/index.html:
+	$(MAKE) --no-print-directory html
+
+# One reveal.js deck per numbered chapter, in _build/html/slides (reveal.js from npm, served locally).
+slides: env $(NODE_STAMP) $(HTML)/index.html
+	$(BIN)/python export/slides.py $(HTML)
+
+# The whole book as one PDF: the pages joined into one document, printed by Chromium (no TeX).
+pdf: env $(NODE_STAMP) $(HTML)/index.html
+	$(BIN)/python export/print_book.py $(HTML)
+	node export/print_pdf.mjs $(HTML) $(PDF)
 
 check-site: $(NODE_STAMP)
 	bash tests/site/run.sh

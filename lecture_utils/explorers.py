@@ -458,20 +458,20 @@ def convolution_explorer(image, kernel, kernel_name: str = "kernel", image_name:
 <div class="lx-controls"><label>window position <input type="range" min="0" max="{steps - 1}" step="1" value="{initial}" aria-valuetext="row {r0}, column {c0}"> <output>({r0}, {c0})</output></label>
 <button type="button" data-step="-1" aria-label="previous step">◀ step</button><button type="button" data-step="1" aria-label="next step">step ▶</button></div>
 <div class="lx-panels">
-<figure class="lx-panel"><div class="lx-view lx-frame" role="img" aria-label="{html.escape(f'{image_name} in grayscale, {h} by {w} pixels, with a red {k} by {k} window at row {r0}, column {c0}.')}" style="width:{w * s}px;height:{h * s}px"><img src="{picture}" alt="" style="width:{w * s}px;left:0;top:0"><div class="lx-box lx-window" style="left:{c0 * s}px;top:{r0 * s}px;width:{k * s}px;height:{k * s}px"></div></div><figcaption>image and window</figcaption></figure>
+<figure class="lx-panel"><div class="lx-view lx-frame" style="width:{w * s}px;height:{h * s}px"><img src="{picture}" alt="{html.escape(f'{image_name[0].upper()}{image_name[1:]} in grayscale, {h} by {w} pixels, with a red {k} by {k} window at row {r0}, column {c0}.')}" style="width:{w * s}px;left:0;top:0"><div class="lx-box lx-window" style="left:{c0 * s}px;top:{r0 * s}px;width:{k * s}px;height:{k * s}px"></div></div><figcaption>image and window</figcaption></figure>
 <figure class="lx-panel"><div class="lx-patch">{_grid_html(frames.patches[initial], label="patch under the window")}</div><figcaption>patch</figcaption></figure>
 <div class="lx-op" aria-hidden="true">×</div>
 <figure class="lx-panel">{_grid_html(frames.kernel, label=f"{kernel_name} kernel")}<figcaption>{html.escape(kernel_name)} kernel</figcaption></figure>
 <div class="lx-op" aria-hidden="true">=</div>
 <figure class="lx-panel"><div class="lx-products">{_grid_html(frames.products[initial], label="element-wise products")}</div><figcaption>products, sum <span class="lx-sum">{frames.products[initial].sum():.2f}</span></figcaption></figure>
-<figure class="lx-panel"><div class="lx-view lx-frame lx-out" role="img" aria-label="{html.escape(f'The output map, {oh} by {ow} pixels, filled in reading order up to pixel ({r0}, {c0}); red positive, blue negative.')}" style="width:{ow * s}px;height:{oh * s}px"><img src="{output}" alt="" style="width:{ow * s}px;left:0;top:0"><div class="lx-mask lx-rest" style="left:0;top:{(r0 + 1) * s}px;width:{ow * s}px;height:{(oh - r0 - 1) * s}px"></div><div class="lx-mask lx-row" style="left:{(c0 + 1) * s}px;top:{r0 * s}px;width:{(ow - c0 - 1) * s}px;height:{s}px"></div><div class="lx-box lx-pixel" style="left:{c0 * s}px;top:{r0 * s}px;width:{s}px;height:{s}px"></div></div><figcaption>output so far</figcaption></figure>
+<figure class="lx-panel"><div class="lx-view lx-out" style="width:{ow * s}px;height:{oh * s}px"><img src="{output}" alt="{html.escape(f'The output map, {oh} by {ow} pixels, filled in reading order up to pixel ({r0}, {c0}); red positive, blue negative.')}" style="width:{ow * s}px;left:0;top:0"><div class="lx-mask lx-rest" style="left:0;top:{(r0 + 1) * s}px;width:{ow * s}px;height:{(oh - r0 - 1) * s}px"></div><div class="lx-mask lx-row" style="left:{(c0 + 1) * s}px;top:{r0 * s}px;width:{(ow - c0 - 1) * s}px;height:{s}px"></div><div class="lx-box lx-pixel" style="left:{c0 * s}px;top:{r0 * s}px;width:{s}px;height:{s}px"></div></div><figcaption>output so far</figcaption></figure>
 </div>
 <p class="lx-status" aria-live="polite">{html.escape(text(initial))}</p>
 </div>
 <script>(function () {{
   var root = document.getElementById("{uid}"); if (!root || root.dataset.ready) return; root.dataset.ready = "1";
   var d = {json.dumps(data, separators=(",", ":"))}, ow = {ow}, oh = {oh}, s = {s}, k = {k}, steps = {steps};
-  var names = {json.dumps({"image": image_name, "kernel": kernel_name}, ensure_ascii=False)};
+  var names = {json.dumps({"image": image_name, "Image": image_name[0].upper() + image_name[1:], "kernel": kernel_name}, ensure_ascii=False)};
   var input = root.querySelector("input[type=range]"), q = function (sel) {{ return root.querySelector(sel); }};
   function fill(table, values) {{ table.querySelectorAll("td").forEach(function (td, i) {{ td.textContent = values[i].toFixed(2); }}); }}
   function place(el, left, top, width, height) {{ el.style.left = left + "px"; el.style.top = top + "px"; el.style.width = width + "px"; el.style.height = height + "px"; }}
@@ -481,8 +481,8 @@ def convolution_explorer(image, kernel, kernel_name: str = "kernel", image_name:
     place(q(".lx-rest"), 0, (r + 1) * s, ow * s, (oh - r - 1) * s); place(q(".lx-row"), (c + 1) * s, r * s, (ow - c - 1) * s, s);
     fill(q(".lx-patch table"), d.patches[t]); fill(q(".lx-products table"), d.products[t]); q(".lx-sum").textContent = sum;
     input.setAttribute("aria-valuetext", "row " + r + ", column " + c); input.parentNode.querySelector("output").textContent = "(" + r + ", " + c + ")";
-    q(".lx-frame").setAttribute("aria-label", names.image + " in grayscale with a red " + k + " by " + k + " window at row " + r + ", column " + c + ".");
-    q(".lx-out").setAttribute("aria-label", "The output map, filled in reading order up to pixel (" + r + ", " + c + "); red positive, blue negative.");
+    q(".lx-frame img").alt = names.Image + " in grayscale with a red " + k + " by " + k + " window at row " + r + ", column " + c + ".";
+    q(".lx-out img").alt = "The output map, filled in reading order up to pixel (" + r + ", " + c + "); red positive, blue negative.";
     q(".lx-status").textContent = "Step " + (t + 1) + " of " + steps + ": the " + k + "×" + k + " window at row " + r + ", column " + c + " of " + names.image +
       ". The sum of the " + (k * k) + " products of patch and " + names.kernel + " kernel is " + sum + ", output pixel (" + r + ", " + c + ").";
   }}

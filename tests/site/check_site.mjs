@@ -1,12 +1,14 @@
 // Loads every page of the built site in headless Chromium and checks what a reader sees:
 // images load, math is typeset, no Python traceback or stderr block, launch and download
 // buttons on chapters (Colab opening the chapter's .ipynb on the `notebooks` branch), and no
-// serious or critical accessibility violations (axe-core).
+// serious or critical accessibility violations (axe-core); every in-page explorer answers the
+// keyboard and changes its picture; every page links to the PDF, every chapter to its slides.
 // Usage: node tests/site/check_site.mjs <base URL> <html folder> <screenshot folder>
 import { chromium } from "playwright-core";
 import { readFileSync, readdirSync, statSync, mkdirSync } from "node:fs";
 import { join, relative } from "node:path";
 import { createRequire } from "node:module";
+import { checkExplorers } from "./explorers.mjs";
 
 const [baseUrl, htmlDir, shotDir] = process.argv.slice(2);
 const axeSource = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
@@ -14,7 +16,8 @@ const axeSource = readFileSync(createRequire(import.meta.url).resolve("axe-core/
 function pages(dir) {
   return readdirSync(dir).flatMap((name) => {
     const path = join(dir, name);
-    if (statSync(path).isDirectory()) return name.startsWith("_") ? [] : pages(path);
+    // The decks in slides/ are reveal.js pages, checked slide by slide by check_slides.mjs.
+    if (statSync(path).isDirectory()) return name.startsWith("_") || (dir === htmlDir && name === "slides") ? [] : pages(path);
     return name.endsWith(".html") && !["genindex.html", "search.html"].includes(name) ? [path] : [];
   });
 }
@@ -71,6 +74,14 @@ for (const file of pages(htmlDir)) {
     }
     if (!(await page.$(".btn-download-notebook-button, .btn-download-source-button"))) fail("no download button");
   }
+  const explorers = await checkExplorers(page, fail);
+  const links = await page.$$eval("a.book-link", (as) => as.map((a) => [a.textContent, a.href]));
+  if (!links.some(([t]) => t === "PDF")) fail("no link to the book's PDF");
+  if (/^book\/\d/.test(rel) && !links.some(([t]) => t === "Slides")) fail("no link to the chapter's slides");
+  for (const [t, href] of links) {
+    const res = await page.request.fetch(href, { method: "HEAD" });
+    if (!res.ok()) fail(`the ${t} link ${href} answers ${res.status()}`);
+  }
   if (missing.length) fail(`resources that failed to load: ${missing.join(", ")}`);
   if (external.length) fail(`requests outside the site: ${[...new Set(external)].join(", ")}`);
 
@@ -81,7 +92,7 @@ for (const file of pages(htmlDir)) {
 
   if (isChapter) await page.screenshot({ path: join(shotDir, rel.replaceAll("/", "_").replace(/\.html$/, ".png")), fullPage: true });
   checked += 1;
-  console.log(`${problems.length ? "FAIL" : "ok  "} ${rel}  (axe: ${axe.violations.length} violations, ${serious.length} serious/critical)`);
+  console.log(`${problems.length ? "FAIL" : "ok  "} ${rel}  (axe: ${axe.violations.length} violations, ${serious.length} serious/critical${explorers ? `, ${explorers} explorer(s)` : ""})`);
   for (const p of problems) console.log(`     - ${p}`);
   if (problems.length) failures.push(rel);
   await page.close();

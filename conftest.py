@@ -8,11 +8,21 @@ Output comparison: the chapters have no stored outputs, so nbval runs in ``--nbv
 (any error fails the test) and the lecture's numbers are checked by hidden test cells (tagged
 ``remove-cell``) with ``assert`` statements inside the chapters.
 
+Memory: with ``LECTURE_KERNEL_MEMORY_LIMIT`` set (e.g. ``2GiB``, as on Binder; ``.ci/run`` sets
+it), each chapter's kernel runs in a cgroup-v1 memory group with that limit, so a chapter that
+needs more is killed by the kernel's OOM killer and fails, as it would on Binder. The run ends
+with each chapter's peak. Where no writable memory controller exists, it says so and runs
+without the limit.
+
 A chapter whose every cell passed is stored, with its outputs, in the book's execution cache
 (``execute.cache`` in ``_config.yml``), so ``jupyter-book build`` renders it without running it
 a second time.  The cache matches a notebook by its code, so an edited chapter runs again.
 """
 
+import json
+import os
+import re
+import threading
 from pathlib import Path
 
 import jupytext
@@ -41,8 +51,88 @@ def _book_cache_path():
     return ROOT / (execute.get("cache") or "_build/.jupyter_cache")
 
 
+MEMORY_CGROUPS = Path("/sys/fs/cgroup/memory")
+_UNITS = {"": 1, "b": 1, "k": 2**10, "kib": 2**10, "m": 2**20, "mib": 2**20, "g": 2**30, "gib": 2**30}
+KERNEL_PEAKS = {}  # chapter -> what KernelMemoryLimit.report() returned
+_NO_LIMIT = []  # why the limit could not be enforced, if it could not
+
+
+def memory_limit_bytes(text: str) -> int:
+    """``"2GiB"``, ``"1500M"`` or ``"2147483648"`` as a number of bytes."""
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*", text.lower())
+    if not match or match.group(2) not in _UNITS:
+        raise ValueError(f"LECTURE_KERNEL_MEMORY_LIMIT must be a size such as 2GiB or 1500MiB, got {text!r}.")
+    return int(float(match.group(1)) * _UNITS[match.group(2)])
+
+
+class KernelMemoryLimit:
+    """A cgroup-v1 memory group with a hard limit, holding one kernel, and its peak use.
+
+    The group's own peak (``memory.max_usage_in_bytes``) counts the page cache, which the
+    kernel reclaims before it kills anyone, so the peak reported is the kernel process's
+    resident memory (with its children), sampled every 0.2 s; the OOM-kill count says whether
+    the limit was hit.
+    """
+
+    def __init__(self, pid: int, limit: int, name: str):
+        import psutil
+
+        self.path = MEMORY_CGROUPS / f"lecture9-{os.getpid()}-{re.sub(r'[^A-Za-z0-9_]', '_', name)}"
+        self.path.mkdir()
+        (self.path / "memory.limit_in_bytes").write_text(str(limit))
+        (self.path / "cgroup.procs").write_text(str(pid))
+        self.limit, self.peak_rss = limit, 0
+        self._process, self._stop = psutil.Process(pid), threading.Event()
+        self._sampler = threading.Thread(target=self._sample, daemon=True)
+        self._sampler.start()
+
+    def _sample(self):
+        import psutil
+
+        while not self._stop.wait(0.2):
+            try:
+                processes = [self._process, *self._process.children(recursive=True)]
+                self.peak_rss = max(self.peak_rss, sum(p.memory_info().rss for p in processes))
+            except psutil.Error:
+                return
+
+    def report(self) -> dict:
+        self._stop.set()
+        self._sampler.join()
+        oom = re.search(r"oom_kill (\d+)", (self.path / "memory.oom_control").read_text())
+        return {"limit_MiB": self.limit / 2**20, "peak_rss_MiB": self.peak_rss / 2**20,
+                "oom_kills": int(oom.group(1)) if oom else None}
+
+    def remove(self):
+        try:
+            self.path.rmdir()
+        except OSError:
+            pass  # a process is still in it; the machine's next boot removes it
+
+
+def _kernel_memory_limit(kernel, name):
+    setting = os.environ.get("LECTURE_KERNEL_MEMORY_LIMIT", "").strip()
+    if not setting:
+        return None
+    limit = memory_limit_bytes(setting)
+    if not (MEMORY_CGROUPS / "memory.limit_in_bytes").is_file() or not os.access(MEMORY_CGROUPS, os.W_OK):
+        _NO_LIMIT.append(f"no writable cgroup-v1 memory controller at {MEMORY_CGROUPS}")
+        return None
+    pid = getattr(kernel.km.provisioner, "pid", None)
+    if pid is None:
+        _NO_LIMIT.append("the kernel's process id is unknown")
+        return None
+    return KernelMemoryLimit(pid, limit, name)
+
+
 class MystNotebook(nbval.plugin.IPyNbFile):
     """nbval's notebook collector, reading the notebook through jupytext."""
+
+    memory = None
+
+    def setup(self):
+        super().setup()
+        self.memory = _kernel_memory_limit(self.kernel, self.path.stem)
 
     def collect(self):
         self.notebook = jupytext.read(self.path)
@@ -62,7 +152,11 @@ class MystNotebook(nbval.plugin.IPyNbFile):
         return self.cell_items
 
     def teardown(self):
+        if self.memory is not None:
+            KERNEL_PEAKS[self.path.stem] = self.memory.report()
         super().teardown()
+        if self.memory is not None:
+            self.memory.remove()
         cache_path = _book_cache_path()
         if cache_path is not None:
             _store_executed(self.notebook, self.cell_items, self.path, cache_path)
@@ -93,3 +187,19 @@ def pytest_collect_file(file_path, parent):
     opt = parent.config.option
     if (opt.nbval or opt.nbval_lax) and _is_notebook(file_path):
         return MystNotebook.from_parent(parent, path=file_path)
+
+
+def pytest_terminal_summary(terminalreporter):
+    if _NO_LIMIT:
+        terminalreporter.write_line(f"LECTURE_KERNEL_MEMORY_LIMIT NOT ENFORCED: {_NO_LIMIT[0]}; "
+                                    "the chapters ran without a memory limit.", yellow=True, bold=True)
+    if not KERNEL_PEAKS:
+        return
+    terminalreporter.section("chapter kernels' memory")
+    for chapter, peak in KERNEL_PEAKS.items():
+        killed = f", OOM kills: {peak['oom_kills']}" if peak["oom_kills"] else ""
+        terminalreporter.write_line(f"{chapter:24} peak {peak['peak_rss_MiB']:6.0f} MiB resident "
+                                    f"of a {peak['limit_MiB']:.0f} MiB limit{killed}")
+    report = Path(os.environ.get("LECTURE_KERNEL_MEMORY_REPORT", ROOT / "artifacts" / "kernel-memory.json"))
+    report.parent.mkdir(parents=True, exist_ok=True)
+    report.write_text(json.dumps(KERNEL_PEAKS, indent=1) + "\n")

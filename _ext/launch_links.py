@@ -1,18 +1,22 @@
-"""Point the Colab launch button at the chapter's ``.ipynb`` on the ``notebooks`` branch.
+"""Point the Colab and Binder launch buttons at the chapter's ``.ipynb`` on the ``notebooks`` branch.
 
 sphinx-book-theme links Colab to ``<colab>/github/<org>/<repo>/blob/<branch>/<page>.md``, but
 Colab opens only ``.ipynb`` files from GitHub, and the chapters are MyST Markdown. The workflow
 ``.github/workflows/notebooks.yml`` converts them with jupytext on every push to main and
 force-pushes the tree with the notebooks to the branch ``notebooks``; this extension rewrites
-the Colab button to ``<colab>/github/<org>/<repo>/blob/notebooks/<page>.ipynb``.
+the Colab button to ``<colab>/github/<org>/<repo>/blob/notebooks/<page>.ipynb`` and the Binder
+button to ``<binderhub>/v2/gh/<org>/<repo>/notebooks?urlpath=lab/tree/<page>.ipynb``: Binder
+builds that branch (same tree, same ``requirements.txt``) and JupyterLab opens the notebook as
+a notebook, where it would open the MyST Markdown file as text.
 
 Organisation, repository and the book's folder come from ``repository:`` in ``_config.yml``
 (the theme options ``repository_url`` and ``path_to_docs``), the Colab address from
-``launch_buttons: colab_url``. Binder and every other button are left as they are.
+``launch_buttons: colab_url`` and ``binderhub_url``. Every other button is left as it is.
 Enabled by ``sphinx: local_extensions: {launch_links: _ext}`` in ``_config.yml``; the branch
 is the Sphinx setting ``colab_notebooks_branch`` (default ``notebooks``).
 """
 
+from functools import partial
 from urllib.parse import urlparse
 
 from sphinx.util import logging
@@ -37,6 +41,13 @@ def colab_notebook_url(colab_url, org, repo, branch, path_to_docs, pagename):
     return f"{colab_url.rstrip('/')}/github/{org}/{repo}/blob/{branch}/{path}"
 
 
+def binder_notebook_url(binderhub_url, org, repo, branch, path_to_docs, pagename):
+    """The Binder address that builds ``branch`` and opens ``<path_to_docs>/<pagename>.ipynb``."""
+    folder = path_to_docs.strip("/")
+    path = f"{folder}/{pagename}.ipynb" if folder else f"{pagename}.ipynb"
+    return f"{binderhub_url.rstrip('/')}/v2/gh/{org}/{repo}/{branch}?urlpath=lab/tree/{path}"
+
+
 def _buttons(buttons):
     """Every button in the header, looking inside dropdown groups."""
     for button in buttons:
@@ -45,25 +56,29 @@ def _buttons(buttons):
 
 
 def point_colab_at_notebooks(app, pagename, templatename, context, doctree):
-    """``html-page-context`` handler: rewrite the Colab button's URL, if the page has one."""
+    """``html-page-context`` handler: rewrite the Colab and Binder buttons' URLs, if the page has them."""
     options = app.config.html_theme_options
-    colab_url = (options.get("launch_buttons", {}).get("colab_url") or "").strip().rstrip("/")
-    if not colab_url:
-        return
-    theme_prefix = f"{colab_url}/github/"
-    colab_buttons = [b for b in _buttons(context.get("header_buttons", []))
-                     if b.get("type") == "link" and str(b.get("url", "")).startswith(theme_prefix)]
-    if not colab_buttons:
+    launch = options.get("launch_buttons", {})
+    makers = {}
+    colab_url = (launch.get("colab_url") or "").strip().rstrip("/")
+    if colab_url:
+        makers[f"{colab_url}/github/"] = partial(colab_notebook_url, colab_url)
+    binder_url = (launch.get("binderhub_url") or "").strip().rstrip("/")
+    if binder_url:
+        makers[f"{binder_url}/v2/gh/"] = partial(binder_notebook_url, binder_url)
+    found = [(button, maker) for button in _buttons(context.get("header_buttons", []))
+             if button.get("type") == "link"
+             for prefix, maker in makers.items() if str(button.get("url", "")).startswith(prefix)]
+    if not found:
         return
     org_repo = github_org_repo(options.get("repository_url"))
     if org_repo is None:
-        LOGGER.warning("launch_links: repository url %r is not a GitHub repository; the Colab "
-                       "button is left as the theme made it", options.get("repository_url"))
+        LOGGER.warning("launch_links: repository url %r is not a GitHub repository; the launch "
+                       "buttons are left as the theme made them", options.get("repository_url"))
         return
-    url = colab_notebook_url(colab_url, *org_repo, app.config.colab_notebooks_branch,
-                             options.get("path_to_docs", ""), pagename)
-    for button in colab_buttons:
-        button["url"] = url
+    for button, maker in found:
+        button["url"] = maker(*org_repo, app.config.colab_notebooks_branch,
+                              options.get("path_to_docs", ""), pagename)
 
 
 def setup(app):

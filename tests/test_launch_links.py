@@ -37,13 +37,15 @@ def _urls(context):
     return {b["text"]: b["url"] for group in context["header_buttons"] for b in group.get("buttons", [])}
 
 
-def test_colab_button_opens_the_notebook_on_the_notebooks_branch_and_binder_is_untouched():
+def test_colab_and_binder_buttons_open_the_notebook_on_the_notebooks_branch():
     context = _context()
     before = _urls(context)
     launch_links.point_colab_at_notebooks(_app(), "book/01_convolution", "page.html", context, None)
     after = _urls(context)
     assert after["Colab"] == f"{COLAB}/github/some-org/some-repo/blob/notebooks/book/01_convolution.ipynb"
-    assert after["Binder"] == before["Binder"] and after[".md"] == before[".md"]
+    assert after["Binder"] == ("https://mybinder.org/v2/gh/some-org/some-repo/notebooks"
+                               "?urlpath=lab/tree/book/01_convolution.ipynb")
+    assert after[".md"] == before[".md"]
 
 
 def test_org_repo_and_book_folder_come_from_the_config():

@@ -7,7 +7,7 @@ dependencies) to wheels for another OS, CPU and Python.  pip evaluates environme
 for ``--platform``, so the resolver runs in a process whose marker environment is the target's;
 otherwise ``tensorflow-cpu ; platform_machine == "x86_64"`` would be judged for this machine.
 
-It needs the package index, so it runs only where ``LECTURE_RESOLVE_PLATFORMS=1`` (``.ci/run``
+It needs the package index, so it runs only where ``LECTURE_REGISTRY_TESTS=1`` (``.ci/run``
 sets it); elsewhere it is skipped, saying why.
 """
 
@@ -105,19 +105,22 @@ def resolve(platform: str, python: str, requirements: Path, workdir: Path) -> di
 
 @pytest.fixture(scope="module")
 def resolution_matrix(tmp_path_factory):
-    if os.environ.get("LECTURE_RESOLVE_PLATFORMS") != "1":
-        pytest.skip("needs the package index: set LECTURE_RESOLVE_PLATFORMS=1 (.ci/run does).")
+    if os.environ.get("LECTURE_REGISTRY_TESTS") != "1":
+        pytest.skip("needs the package index: set LECTURE_REGISTRY_TESTS=1 (.ci/run does).")
     workdir = tmp_path_factory.mktemp("resolve")
     requirements = requirements_for_resolution(workdir)
     targets = [(platform, python) for platform in PLATFORMS for python in PYTHONS]
     with ThreadPoolExecutor(max_workers=4) as pool:
         results = pool.map(lambda t: resolve(*t, requirements, workdir), targets)
         matrix = dict(zip(targets, results))
-    print("\nresolution matrix (platform, Python -> what pip resolves):")
+    lines = ["resolution matrix (platform, Python -> what pip resolves):"]
     for (platform, python), result in matrix.items():
         outcome = (f"{result['packages']} wheels, {result['tensorflow']}, keras=={result['keras']}"
                    if result["ok"] else f"NOT RESOLVED: {result['error']}")
-        print(f"  {platform:15} {python}: {outcome}")
+        lines.append(f"  {platform:15} {python}: {outcome}")
+    print("\n" + "\n".join(lines))
+    (ROOT / "artifacts").mkdir(exist_ok=True)
+    (ROOT / "artifacts" / "resolution-matrix.txt").write_text("\n".join(lines) + "\n")
     return matrix
 
 

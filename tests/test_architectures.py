@@ -308,3 +308,34 @@ def test_forward_seconds_per_image_keeps_retracing_warnings_quiet(caplog):
             arch.forward_seconds_per_image(models.mnist_dense_net(), np.zeros((2, 28, 28), "float32"), repeats=1)
         assert logging.getLogger("tensorflow").level == level
     assert not [r for r in caplog.records if "retracing" in r.getMessage()]
+
+
+def test_architecture_without_weights_counts_vgg16_without_allocating_it():
+    import keras
+
+    keras.backend.clear_session()
+    vgg16 = arch.architecture_without_weights(keras.applications.VGG16)
+    assert vgg16.count_params() == 138_357_544
+    assert arch.model_multiply_adds(vgg16) == arch.model_multiply_adds(
+        arch.architecture_without_weights(keras.applications.VGG16))
+    # Nothing was allocated: the variables hold no value yet.
+    assert all(variable._value is None for variable in vgg16.weights)
+    keras.backend.clear_session()
+
+
+def test_with_zero_weights_builds_the_same_network_with_zero_kernels():
+    import keras
+
+    keras.backend.clear_session()
+    mobilenet = arch.architecture_without_weights(keras.applications.MobileNet, alpha=0.25,
+                                                  input_shape=(64, 64, 3))
+    config, count = mobilenet.get_config(), mobilenet.count_params()
+    keras.backend.clear_session()
+    zero = arch.with_zero_weights(config)
+    assert zero.count_params() == count
+    kernels = [w for w in zero.weights if w.path.endswith("kernel")]
+    assert kernels and all(not np.any(keras.ops.convert_to_numpy(w)) for w in kernels)
+    assert zero.predict(np.ones((2, 64, 64, 3), "float32"), verbose=0).shape == (2, 1000)
+    with pytest.raises(ValueError, match="functional model's get_config"):
+        arch.with_zero_weights({"name": "not a model"})
+    keras.backend.clear_session()

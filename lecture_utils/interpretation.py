@@ -8,13 +8,16 @@ lecture's ``K.gradients`` and ``K.function`` no longer exist; gradients come fro
   one ``predict`` shows what every filter responds to in one image (:func:`channel_mosaic`
   tiles them for display, :func:`empty_channels` and :func:`channels_never_active` find
   the filters that stay silent,
-  :func:`edge_correlation` measures how edge-like each channel is);
+  :func:`edge_correlation` measures how edge-like each channel is, and
+  :func:`channel_correlation` how closely it follows any other map of the photo);
 * :func:`filter_patterns` — gradient ascent in input space: the images that make chosen
   filters respond most, computed for many filters at once (:func:`deprocess_image` turns them
   into viewable pictures);
 * :func:`grad_cam` — Grad-CAM (Selvaraju et al., 2017): which parts of an image pushed the
   score of a class up, as a heatmap at the resolution of a convolutional feature map
-  (:func:`overlay_heatmap` upscales it and lays it over the photo).
+  (:func:`overlay_heatmap` upscales it and lays it over the photo);
+* :func:`cascading_randomisation` — a sanity check of such maps (Adebayo et al., 2018):
+  re-initialise the network from the top down and measure how much the map changes.
 
 Every function accepts any Keras model built with an input (Sequential or functional) and
 refers to layers by name.  A "convolutional layer" here is any layer whose output is a
@@ -35,9 +38,14 @@ __all__ = [
     "empty_channels",
     "channels_never_active",
     "edge_correlation",
+    "channel_correlation",
+    "photo_maps",
     "filter_patterns",
     "deprocess_image",
     "GradCAM",
+    "RandomisationCascade",
+    "cascading_randomisation",
+    "reinitialise_layer",
     "grad_cam",
     "upscale_heatmap",
     "overlay_heatmap",
@@ -242,10 +250,62 @@ def edge_correlation(feature_map, image) -> np.ndarray:
     if img.ndim != 2 or min(img.shape) < 3:
         raise ValueError(f"image must have shape (H, W, 3) or (H, W) with H, W >= 3, got {np.shape(image)}.")
     edges = np.hypot(ndimage.sobel(img, axis=0), ndimage.sobel(img, axis=1))
-    edges = upscale_heatmap(edges, a.shape[:2]).astype(np.float64).ravel()
+    return channel_correlation(a, edges)
+
+
+def photo_maps(image) -> dict:
+    """Per-pixel properties of a photo that a first-layer channel might follow.
+
+    Parameters
+    ----------
+    image : array_like, shape (H, W, 3)
+        RGB, any value range (``uint8`` or [0, 1]).
+
+    Returns
+    -------
+    dict of str to ndarray of float64, each shape (H, W)
+        ``"edges"``: the magnitude of the Sobel gradient of the grey values (edges in any
+        direction); ``"diagonal edges"``: the larger of the two diagonal Sobel responses, in
+        absolute value; ``"brightness"``: the grey values; ``"greenness"``: green minus the
+        mean of red and blue.
+    """
+    from scipy import ndimage
+
+    rgb = np.asarray(image, dtype=np.float64)
+    if rgb.ndim != 3 or rgb.shape[-1] != 3 or min(rgb.shape[:2]) < 3:
+        raise ValueError(f"image must have shape (H, W, 3) with H, W >= 3, got {np.shape(image)}.")
+    grey = rgb.mean(axis=-1)
+    rising = np.array([[0.0, 1, 2], [-1, 0, 1], [-2, -1, 0]])  # Sobel turned by 45 degrees
+    diagonal = np.maximum(np.abs(ndimage.convolve(grey, rising)),
+                          np.abs(ndimage.convolve(grey, rising[:, ::-1])))
+    return {"edges": np.hypot(ndimage.sobel(grey, axis=0), ndimage.sobel(grey, axis=1)),
+            "diagonal edges": diagonal, "brightness": grey,
+            "greenness": rgb[..., 1] - rgb[..., [0, 2]].mean(axis=-1)}
+
+
+def channel_correlation(feature_map, reference) -> np.ndarray:
+    """The Pearson correlation between each channel and a map of the photo.
+
+    Parameters
+    ----------
+    feature_map : array_like, shape (h, w, C) or (1, h, w, C)
+    reference : array_like, shape (H, W)
+        Any per-pixel property of the photo (edge strength, brightness, how green it is),
+        resized bilinearly to (h, w).
+
+    Returns
+    -------
+    ndarray of float, shape (C,)
+        Correlations in [-1, 1]; 0 for a constant channel or a constant reference.
+    """
+    a = _check_feature_map(feature_map).astype(np.float64)
+    reference = np.asarray(reference, dtype=np.float64)
+    if reference.ndim != 2:
+        raise ValueError(f"reference must be a 2-D map of the photo, got shape {reference.shape}.")
+    e = upscale_heatmap(reference, a.shape[:2]).astype(np.float64).ravel()
     flat = a.reshape(-1, a.shape[-1])
     centred = flat - flat.mean(axis=0)
-    e = edges - edges.mean()
+    e = e - e.mean()
     denominator = np.sqrt((centred**2).sum(axis=0) * (e**2).sum())
     with np.errstate(invalid="ignore", divide="ignore"):
         r = (centred * e[:, None]).sum(axis=0) / denominator
@@ -592,9 +652,6 @@ def grad_cam(model, image, layer_name: str, class_index: int | None = None) -> G
         For a non-convolutional layer, a class index outside [0, n_classes), or an image
         that does not fit the model.
     """
-    import keras
-    import tensorflow as tf
-
     layer = _conv_layer(model, layer_name)
     outputs = model.outputs
     if len(outputs) != 1 or len(outputs[0].shape) != 2:
@@ -607,8 +664,20 @@ def grad_cam(model, image, layer_name: str, class_index: int | None = None) -> G
                 or not 0 <= class_index < n_classes:
             raise ValueError(f"class_index must be an int from 0 to {n_classes - 1} (the model "
                              f"has {n_classes} outputs), got {class_index!r}.")
+    return _grad_cam_of(_grad_cam_model(model, layer), x, class_index)
 
-    grad_model = keras.Model(_single_input(model), [layer.output, outputs[0]])
+
+def _grad_cam_model(model, layer):
+    """A model from ``model``'s input to (``layer``'s feature map, the class scores)."""
+    import keras
+
+    return keras.Model(_single_input(model), [layer.output, model.outputs[0]])
+
+
+def _grad_cam_of(grad_model, x, class_index: int | None) -> GradCAM:
+    """Grad-CAM of one preprocessed batch ``x`` of shape (1, H, W, C), see :func:`grad_cam`."""
+    import tensorflow as tf
+
     with tf.GradientTape() as tape:
         feature_map, scores = grad_model(tf.constant(x), training=False)
         feature_map = tf.cast(feature_map, tf.float32)
@@ -625,6 +694,146 @@ def grad_cam(model, image, layer_name: str, class_index: int | None = None) -> G
     heatmap = positive / peak if peak > 0 else np.zeros_like(positive)
     return GradCAM(heatmap.astype(np.float32), int(class_index), float(score),
                    weights.astype(np.float32), raw.astype(np.float32))
+
+
+# ---------------------------------------------------------------------------------------------
+# Sanity checks for saliency maps (Adebayo et al., 2018)
+
+
+@dataclass
+class RandomisationCascade:
+    """The result of :func:`cascading_randomisation`.
+
+    Attributes
+    ----------
+    stages : list of str
+        ``"original"``, then the label of each stage, in the order they were re-initialised.
+    heatmaps : ndarray of float32, shape (n_stages + 1, h, w)
+        The Grad-CAM heatmap (ReLU, divided by its maximum) after each stage; row 0 is the
+        trained network's.
+    raw : ndarray of float32, shape (n_stages + 1, h, w)
+        The weighted sums before ReLU and normalisation.
+    rank_correlation : ndarray of float64, shape (n_stages + 1,)
+        Spearman's rank correlation between each raw map and the trained network's (1 for
+        row 0): 1 means the same ordering of the cells, 0 an unrelated one.
+    weights_redrawn : ndarray of int, shape (n_stages + 1,)
+        How many weights have been re-initialised up to and including each stage.
+    class_index : int
+        The class explained, the same at every stage.
+    """
+
+    stages: list
+    heatmaps: np.ndarray
+    raw: np.ndarray
+    rank_correlation: np.ndarray
+    weights_redrawn: np.ndarray
+    class_index: int
+
+
+def reinitialise_layer(layer, seed: int) -> int:
+    """Give a layer the weights it had before training, drawn again from its initialisers.
+
+    Kernels and biases are drawn from the layer's own ``*_initializer`` with ``seed``;
+    batch normalisation goes back to its initial identity (scale 1, shift 0, moving mean 0,
+    moving variance 1).
+
+    Parameters
+    ----------
+    layer : keras.layers.Layer
+        Changed in place.
+    seed : int
+
+    Returns
+    -------
+    int
+        The number of weights redrawn.
+
+    Raises
+    ------
+    ValueError
+        For a weight whose initialiser the layer does not name.
+    """
+    import keras
+
+    count = 0
+    for k, variable in enumerate(layer.weights):
+        name = variable.name.split("/")[-1]
+        attribute = f"{name}_initializer"
+        if not hasattr(layer, attribute) and name in ("kernel", "depthwise_kernel"):
+            attribute = "depthwise_initializer"  # DepthwiseConv2D calls its kernel "kernel"
+        initializer = getattr(layer, attribute, None)
+        if initializer is None:
+            raise ValueError(f"layer {layer.name!r} has no {attribute} for its weight {name!r}.")
+        config = initializer.get_config()
+        if "seed" in config:  # a random initialiser: seeded, so that the cascade is repeatable
+            initializer = type(initializer).from_config({**config, "seed": seed + k})
+        variable.assign(keras.ops.cast(initializer(tuple(variable.shape)), variable.dtype))
+        count += int(np.prod(variable.shape))
+    return count
+
+
+def cascading_randomisation(model, image, layer_name: str, stages: dict,
+                            class_index: int | None = None, seed: int = 0) -> RandomisationCascade:
+    """Adebayo et al.'s model-parameter randomisation test for Grad-CAM, cascading from the top.
+
+    A copy of ``model`` has its layers re-initialised stage by stage, from the output down,
+    and Grad-CAM of the same class at ``layer_name`` is recomputed after every stage. An
+    explanation that depends on what the network learned must change as the learned
+    weights are destroyed; one that stays the same shows the image (or the architecture),
+    not the model's reasoning. ``model`` itself is not changed.
+
+    Parameters
+    ----------
+    model : keras.Model
+        One image input, one output of shape (N, n_classes).
+    image : array_like, shape (H, W, C) or (1, H, W, C)
+        Preprocessed the way the model expects.
+    layer_name : str
+        The convolutional layer Grad-CAM is computed at.
+    stages : dict of str to list of str
+        Label → names of the layers re-initialised in that stage, in cascade order (top
+        first); every stage is added to those before it.
+    class_index : int, optional
+        The class to explain; by default the trained network's top class (kept for every
+        stage).
+    seed : int
+        Seed of the new weights (stage ``i`` uses ``seed + 1000 * i`` and up).
+
+    Returns
+    -------
+    RandomisationCascade
+
+    Raises
+    ------
+    ValueError
+        For a layer that is not in ``model``, a stage without layers, or bad Grad-CAM input.
+    """
+    import keras
+    from scipy.stats import spearmanr
+
+    layer = _conv_layer(model, layer_name)
+    if not stages or any(not names for names in stages.values()):
+        raise ValueError(f"every stage needs at least one layer, got {stages!r}.")
+    for names in stages.values():
+        for name in names:
+            _layer(model, name)
+    original = grad_cam(model, image, layer.name, class_index)
+    copy = keras.models.clone_model(model)
+    copy.set_weights(model.get_weights())
+    grad_model = _grad_cam_model(copy, copy.get_layer(layer.name))
+    x = _image_batch(model, image)
+    raw, heatmaps, redrawn = [original.raw], [original.heatmap], [0]
+    for i, names in enumerate(stages.values(), start=1):
+        count = sum(reinitialise_layer(copy.get_layer(name), seed + 1000 * i + 10 * j)
+                    for j, name in enumerate(names))
+        cam = _grad_cam_of(grad_model, x, original.class_index)
+        raw.append(cam.raw)
+        heatmaps.append(cam.heatmap)
+        redrawn.append(redrawn[-1] + count)
+    correlation = [1.0] + [float(spearmanr(original.raw.ravel(), r.ravel()).statistic)
+                           for r in raw[1:]]
+    return RandomisationCascade(["original", *stages], np.stack(heatmaps), np.stack(raw),
+                                np.asarray(correlation), np.asarray(redrawn), original.class_index)
 
 
 def upscale_heatmap(heatmap, size) -> np.ndarray:

@@ -706,3 +706,63 @@ def plot_kernel_grid(kernels, ncols: int = 8, size: float = 0.9, titles=None):
         ax.spines[:].set_visible(False)
     fig.tight_layout()
     return fig
+
+
+__all__ += ["plot_randomisation_cascade"]
+
+
+def plot_randomisation_cascade(cascades: dict, size: float = 1.05):
+    """Grad-CAM heatmaps as a network is re-initialised from the top, and their rank correlation.
+
+    One row of heatmaps per network, left to right from the trained network to the fully
+    re-initialised one; below them, one line per network: the rank correlation of each map
+    with the trained network's map, against the number of stages re-initialised.
+
+    Parameters
+    ----------
+    cascades : dict of str to (stages, heatmaps, rank_correlation)
+        Name of each network → the stage labels (``"original"`` first), the heatmaps, shape
+        (n_stages + 1, h, w) with values in [0, 1], and the correlations, shape
+        (n_stages + 1,); e.g. from :func:`lecture_utils.interpretation.cascading_randomisation`.
+    size : float
+        Width and height of one heatmap panel, in inches.
+
+    Returns
+    -------
+    matplotlib Figure
+    """
+    if not cascades:
+        raise ValueError("plot_randomisation_cascade needs at least one network.")
+    for name, (stages, heatmaps, correlation) in cascades.items():
+        heatmaps = np.asarray(heatmaps)
+        if heatmaps.ndim != 3 or not len(stages) == len(heatmaps) == len(correlation):
+            raise ValueError(f"{name!r}: need one (h, w) heatmap and one correlation per stage, got "
+                             f"{len(stages)} stages, heatmaps of shape {heatmaps.shape} and "
+                             f"{len(correlation)} correlations.")
+    ncols = max(len(stages) for stages, _, _ in cascades.values())
+    nrows = len(cascades)
+    fig = plt.figure(figsize=(size * ncols + 0.6, size * 1.45 * nrows + 2.8))
+    grid = fig.add_gridspec(nrows + 1, ncols, height_ratios=[size * 1.45] * nrows + [2.6])
+    for row, (name, (stages, heatmaps, correlation)) in enumerate(cascades.items()):
+        for col in range(ncols):
+            ax = fig.add_subplot(grid[row, col])
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if col >= len(stages):
+                ax.axis("off")
+                continue
+            ax.imshow(np.asarray(heatmaps[col], dtype=float), cmap="jet", vmin=0, vmax=1,
+                      interpolation="nearest")
+            ax.set_title(f"{stages[col]}\nρ = {correlation[col]:.2f}", fontsize=7)
+            if col == 0:
+                ax.set_ylabel(name, fontsize=8)
+    ax = fig.add_subplot(grid[nrows, :])
+    for name, (stages, _, correlation) in cascades.items():
+        ax.plot(np.arange(len(correlation)), correlation, "o-", markersize=4, label=name)
+    ax.axhline(0, color="grey", linewidth=0.8)
+    ax.set_ylim(-1.05, 1.05)
+    ax.set_xlabel("stages re-initialised, from the top")
+    ax.set_ylabel("rank correlation with\nthe trained map")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig

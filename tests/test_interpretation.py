@@ -339,3 +339,105 @@ def test_channels_never_active_over_many_images_in_batches(small_convnet):
     assert it.channels_never_active(silent, np.zeros((2, 6, 6, 3)))[0].tolist() == [0, 1]
     with pytest.raises(ValueError, match="non-empty batch"):
         it.channels_never_active(act, np.zeros((16, 16, 3)))
+
+
+# -- sanity checks: cascading randomisation ---------------------------------------------------
+
+
+def test_cascading_randomisation_changes_the_map_and_leaves_the_model_alone(small_convnet):
+    image = np.random.default_rng(1).random((16, 16, 3)).astype("float32")
+    before = [w.copy() for w in small_convnet.get_weights()]
+    stages = {"logits": ["logits"], "conv2": ["conv2"], "conv1": ["conv1"]}
+    cascade = it.cascading_randomisation(small_convnet, image, "conv2", stages, class_index=1, seed=0)
+    assert cascade.stages == ["original", "logits", "conv2", "conv1"]
+    assert cascade.heatmaps.shape == cascade.raw.shape == (4, 5, 5)
+    assert cascade.rank_correlation[0] == 1.0
+    assert np.all(cascade.rank_correlation[1:] < 0.99)  # the learned weights are gone
+    assert list(cascade.weights_redrawn) == [0, 6 * 25 * 2 + 2, 6 * 25 * 2 + 2 + 4 * 9 * 6 + 6,
+                                             small_convnet.count_params()]
+    np.testing.assert_allclose(cascade.raw[0], it.grad_cam(small_convnet, image, "conv2", 1).raw)
+    assert all(np.array_equal(a, b) for a, b in zip(before, small_convnet.get_weights()))
+    again = it.cascading_randomisation(small_convnet, image, "conv2", stages, class_index=1, seed=0)
+    np.testing.assert_array_equal(again.raw, cascade.raw)  # seeded: repeatable
+
+
+def test_a_map_that_ignores_the_weights_fails_the_randomisation_test():
+    """A fixed 1×1 colour copy has no weights to randomise above it but the scoring layer, and
+    a score that only sums its input: its map depends on the image alone and stays the same."""
+    inputs, features = _colour_model()
+    pooled = layers.GlobalAveragePooling2D(name="pool")(features)
+    scores = layers.Dense(2, name="scores", kernel_initializer="ones")(pooled)
+    model = keras.Model(inputs, scores)
+    model.get_layer("scores").set_weights([np.ones((3, 2), "float32"), np.zeros(2, "float32")])
+    cascade = it.cascading_randomisation(model, _two_patch_image(), "colours", {"scores": ["scores"]},
+                                         class_index=0)
+    assert cascade.rank_correlation[1] == pytest.approx(1.0)  # re-drawn "ones" are ones again
+
+
+def test_reinitialise_layer_resets_batch_normalisation_and_depthwise_kernels():
+    inputs = keras.Input((6, 6, 2))
+    x = layers.DepthwiseConv2D(3, name="dw")(inputs)
+    x = layers.BatchNormalization(name="bn")(x)
+    model = keras.Model(inputs, x)
+    bn = model.get_layer("bn")
+    bn.set_weights([np.full(2, 3.0), np.full(2, 2.0), np.full(2, 5.0), np.full(2, 7.0)])
+    dw = model.get_layer("dw")
+    trained = np.full(dw.get_weights()[0].shape, 9.0, "float32")
+    dw.set_weights([trained, np.ones(2, "float32")])
+    assert it.reinitialise_layer(bn, seed=0) == 8
+    np.testing.assert_array_equal(np.stack(bn.get_weights()), [[1, 1], [0, 0], [0, 0], [1, 1]])
+    assert it.reinitialise_layer(dw, seed=0) == 3 * 3 * 2 + 2
+    kernel, bias = dw.get_weights()
+    assert np.all(np.abs(kernel) < 9) and np.array_equal(bias, [0, 0])
+
+
+def test_cascading_randomisation_rejects_bad_stages(small_convnet):
+    image = np.zeros((16, 16, 3), "float32")
+    with pytest.raises(ValueError, match="at least one layer"):
+        it.cascading_randomisation(small_convnet, image, "conv2", {"empty": []})
+    with pytest.raises(ValueError, match="nope"):
+        it.cascading_randomisation(small_convnet, image, "conv2", {"x": ["nope"]})
+
+
+def test_plot_randomisation_cascade_draws_a_row_per_network():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from lecture_utils import plotting
+
+    rng = np.random.default_rng(0)
+    fig = plotting.plot_randomisation_cascade({
+        "big": (["original", "a", "b"], rng.random((3, 7, 7)), [1.0, 0.3, -0.1]),
+        "small": (["original", "a"], rng.random((2, 5, 5)), [1.0, 0.2])})
+    assert len(fig.axes) == 2 * 3 + 1
+    assert [len(line.get_ydata()) for line in fig.axes[-1].get_lines() if line.get_label() in ("big", "small")] == [3, 2]
+    plt.close("all")
+    with pytest.raises(ValueError, match="one .* heatmap and one correlation per stage"):
+        plotting.plot_randomisation_cascade({"bad": (["original"], rng.random((2, 5, 5)), [1.0])})
+
+
+def test_channel_correlation_tells_a_green_channel_from_a_red_one():
+    image = np.zeros((20, 20, 3), "float32")
+    image[:, :10, 1] = 1.0  # green left half
+    image[5:15, 12:18, 0] = 1.0  # a red patch on the right
+    greenness = image[..., 1] - image[..., [0, 2]].mean(axis=-1)
+    feature_map = np.stack([image[::2, ::2, 1], image[::2, ::2, 0], np.zeros((10, 10))], axis=-1)
+    r = it.channel_correlation(feature_map, greenness)
+    assert r[0] > 0.9 and r[1] < 0 and r[2] == 0
+    with pytest.raises(ValueError, match="2-D map"):
+        it.channel_correlation(feature_map, image)
+
+
+def test_photo_maps_find_a_diagonal_edge_and_a_green_patch():
+    image = np.zeros((12, 12, 3))
+    rows, cols = np.indices((12, 12))
+    image[rows > cols] = [0, 1, 0]  # green below the main diagonal
+    maps = it.photo_maps(image)
+    assert set(maps) == {"edges", "diagonal edges", "brightness", "greenness"}
+    near_diagonal = np.abs(rows - cols) <= 1
+    assert maps["diagonal edges"][near_diagonal].mean() > 5 * maps["diagonal edges"][~near_diagonal].mean()
+    np.testing.assert_allclose(maps["greenness"], (rows > cols).astype(float))
+    with pytest.raises(ValueError, match=r"\(H, W, 3\)"):
+        it.photo_maps(np.zeros((12, 12)))

@@ -46,6 +46,7 @@ _STRIP = [
     re.compile(r"``[^`]+``|`[^`\n]+`"),  # inline code
     re.compile(r"\]\([^)]*\)"),  # link targets
     re.compile(r"https?://\S+"),  # bare links
+    re.compile(r"[\w.-]+/[\w.-]+#\d+"),  # issue references (keras-team/keras#20285)
     re.compile(r"<!--.*?-->", re.S),  # comments
     re.compile(r"^\([\w-]+\)=\s*$", re.M),  # labels
 ]

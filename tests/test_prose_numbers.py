@@ -65,7 +65,8 @@ def test_the_allow_list_names_chapters_and_numbers_that_exist():
 
 def test_code_maths_roles_and_names_are_not_prose():
     text = ("VGG16 has {glue:text}`vgg_params:,` weights, `block5_conv1` and $10^{-3}$; "
-            "see {numref}`fig-2`, [a link](https://example.org/3), ResNet50 and Lite0.\n"
+            "see {numref}`fig-2`, [a link](https://example.org/3), ResNet50 and Lite0 "
+            "(keras-team/keras#20285).\n"
             "```python\nx = 42\n```\n:::{admonition} Exercise\n:class: tip\n:::\n")
     assert numbers_in(prose_text(text)) == []
 

@@ -188,3 +188,21 @@ def test_augment_examples():
         images.augment_examples(x, images.augmentation_layers())
     with pytest.raises(ValueError, match="uint8"):
         images.augment_examples(x[0] / 255.0, images.augmentation_layers())
+
+
+def test_array_batches_gathers_batches_in_order_or_shuffled_reproducibly():
+    x = np.arange(10 * 3, dtype=np.float16).reshape(10, 3)
+    y = np.arange(10, dtype=np.float32)
+    batches = [(bx.numpy(), by.numpy()) for bx, by in images.array_batches(x, y, 4)]
+    assert [len(by) for _, by in batches] == [4, 4, 2]
+    assert batches[0][0].dtype == np.float16 and np.array_equal(np.concatenate([bx for bx, _ in batches]), x)
+
+    def epoch_orders(seed):
+        dataset = images.array_batches(x, y, 4, shuffle=True, seed=seed)
+        return [np.concatenate([by.numpy() for _, by in dataset]).tolist() for _ in range(2)]
+
+    first, second = epoch_orders(3)
+    assert sorted(first) == y.tolist() and first != second  # reshuffled every epoch
+    assert epoch_orders(3) == [first, second]  # and the same sequence from run to run
+    with pytest.raises(ValueError, match="same length"):
+        images.array_batches(x, y[:5], 4)

@@ -69,9 +69,11 @@ class KernelMemoryLimit:
     """A cgroup-v1 memory group with a hard limit, holding one kernel, and its peak use.
 
     The group's own peak (``memory.max_usage_in_bytes``) counts the page cache, which the
-    kernel reclaims before it kills anyone, so the peak reported is the kernel process's
-    resident memory (with its children), sampled every 0.2 s; the OOM-kill count says whether
-    the limit was hit.
+    kernel reclaims before it kills anyone, so the peaks reported are the kernel process's
+    (with its children), sampled every 0.2 s: its resident memory, and the anonymous part of
+    it (resident minus file-backed and shared pages such as TensorFlow's libraries, which can
+    be dropped and read again) — what a memory limit cannot reclaim. The OOM-kill count says
+    whether the limit was hit.
     """
 
     def __init__(self, pid: int, limit: int, name: str):
@@ -81,7 +83,7 @@ class KernelMemoryLimit:
         self.path.mkdir()
         (self.path / "memory.limit_in_bytes").write_text(str(limit))
         (self.path / "cgroup.procs").write_text(str(pid))
-        self.limit, self.peak_rss = limit, 0
+        self.limit, self.peak_rss, self.peak_anonymous = limit, 0, 0
         self._process, self._stop = psutil.Process(pid), threading.Event()
         self._sampler = threading.Thread(target=self._sample, daemon=True)
         self._sampler.start()
@@ -91,8 +93,9 @@ class KernelMemoryLimit:
 
         while not self._stop.wait(0.2):
             try:
-                processes = [self._process, *self._process.children(recursive=True)]
-                self.peak_rss = max(self.peak_rss, sum(p.memory_info().rss for p in processes))
+                memory = [p.memory_info() for p in [self._process, *self._process.children(recursive=True)]]
+                self.peak_rss = max(self.peak_rss, sum(m.rss for m in memory))
+                self.peak_anonymous = max(self.peak_anonymous, sum(m.rss - m.shared for m in memory))
             except psutil.Error:
                 return
 
@@ -101,6 +104,7 @@ class KernelMemoryLimit:
         self._sampler.join()
         oom = re.search(r"oom_kill (\d+)", (self.path / "memory.oom_control").read_text())
         return {"limit_MiB": self.limit / 2**20, "peak_rss_MiB": self.peak_rss / 2**20,
+                "peak_anonymous_MiB": self.peak_anonymous / 2**20,
                 "oom_kills": int(oom.group(1)) if oom else None}
 
     def remove(self):
@@ -198,8 +202,9 @@ def pytest_terminal_summary(terminalreporter):
     terminalreporter.section("chapter kernels' memory")
     for chapter, peak in KERNEL_PEAKS.items():
         killed = f", OOM kills: {peak['oom_kills']}" if peak["oom_kills"] else ""
-        terminalreporter.write_line(f"{chapter:24} peak {peak['peak_rss_MiB']:6.0f} MiB resident "
-                                    f"of a {peak['limit_MiB']:.0f} MiB limit{killed}")
+        terminalreporter.write_line(f"{chapter:24} peak {peak['peak_rss_MiB']:6.0f} MiB resident, "
+                                    f"{peak['peak_anonymous_MiB']:6.0f} MiB anonymous, "
+                                    f"limit {peak['limit_MiB']:.0f} MiB{killed}")
     report = Path(os.environ.get("LECTURE_KERNEL_MEMORY_REPORT", ROOT / "artifacts" / "kernel-memory.json"))
     report.parent.mkdir(parents=True, exist_ok=True)
     report.write_text(json.dumps(KERNEL_PEAKS, indent=1) + "\n")

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import yaml
 from bs4 import BeautifulSoup
+from slides import MATHJAX_HEAD
 
 ROOT = Path(__file__).resolve().parent.parent
 ASSETS = Path(__file__).resolve().parent / "print"
@@ -96,12 +97,7 @@ def build(html_dir: Path) -> dict:
 <title>{html.escape(title)}</title>
 <link rel="stylesheet" href="../_static/pygments.css">
 <link rel="stylesheet" href="print.css">
-<script>
-  window.MathJax = {{ tex: {{ inlineMath: [["\\\\(", "\\\\)"]], displayMath: [["\\\\[", "\\\\]"]] }},
-                      options: {{ skipHtmlTags: ["script", "noscript", "style", "textarea", "pre", "code"] }} }};
-</script>
-<script defer src="../_static/mathjax/tex-chtml.js"></script>
-</head>
+{MATHJAX_HEAD}</head>
 <body>
 <section class="title-page">
 <h1 class="book-title">{html.escape(title)}</h1>

@@ -33,6 +33,13 @@ REVEAL = ROOT / "node_modules" / "reveal.js"
 MAX_BULLET = 170
 BULLETS_PER_SLIDE = 5
 HIDDEN_CELL = {"tag_hide-cell", "tag_remove-cell", "tag_remove-input", "tag_remove-output"}
+# MathJax, served by the site itself, typesetting the \\( \\) and \\[ \\] math Sphinx writes; code is not math.
+MATHJAX_HEAD = """<script>
+  window.MathJax = { tex: { inlineMath: [["\\\\(", "\\\\)"]], displayMath: [["\\\\[", "\\\\]"]] },
+                      options: { skipHtmlTags: ["script", "noscript", "style", "textarea", "pre", "code"] } };
+</script>
+<script defer src="../_static/mathjax/tex-chtml.js"></script>
+"""
 SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z(\"“])|(?<=:)\s+(?=[A-Z])")
 
 
@@ -209,12 +216,7 @@ def deck(page: Path) -> tuple[str, str, int]:
 <link rel="stylesheet" href="reveal/theme/white.css">
 <link rel="stylesheet" href="../_static/pygments.css">
 <link rel="stylesheet" href="slides.css">
-<script>
-  window.MathJax = {{ tex: {{ inlineMath: [["\\\\(", "\\\\)"]], displayMath: [["\\\\[", "\\\\]"]] }},
-                      options: {{ skipHtmlTags: ["script", "noscript", "style", "textarea", "pre", "code"] }} }};
-</script>
-<script defer src="../_static/mathjax/tex-chtml.js"></script>
-</head>
+{MATHJAX_HEAD}</head>
 <body>
 <div class="reveal"><div class="slides" data-chapter="{chapter}">
 {body}

@@ -30,8 +30,10 @@ $(MATHJAX): $(NODE_STAMP)
 	rm -rf vendor/mathjax && mkdir -p vendor/mathjax
 	cd node_modules/mathjax/es5 && cp -r tex-chtml.js input output ui a11y adaptors ../../../vendor/mathjax/
 
+# Then every number in the chapters' prose is checked against their executed outputs.
 test: env
 	$(BIN)/pytest
+	LECTURE_REQUIRE_EXECUTED=1 $(BIN)/pytest -q tests/test_prose_numbers.py
 
 # The website, then its slides and PDF, made from the pages just built (nothing runs twice).
 book: html

@@ -320,8 +320,10 @@ def unfreeze_from(conv_base, first: str) -> list[str]:
     if start is None:
         raise ValueError(f"no layer of {conv_base.name} is named {first!r} or starts with it.")
     conv_base.trainable = True
-    for layer in conv_base.layers[:start]:
-        layer.trainable = False
+    # Each layer is set both ways: a layer frozen on its own earlier (by the lecture's loop, say)
+    # is not unfrozen by its model's trainable = True.
+    for i, layer in enumerate(conv_base.layers):
+        layer.trainable = i >= start
     return [layer.name for layer in conv_base.layers[start:] if layer.weights]
 
 

@@ -194,3 +194,13 @@ def test_plot_training_phases_joins_and_marks_the_phases():
     assert not smoothed.axes[0].lines[0].get_ydata().any()
     with pytest.raises(ValueError, match="val_loss|loss"):
         plotting.plot_training_phases({"frozen": {"loss": [1]}}, metrics=["loss"])
+
+
+def test_unfreeze_from_also_unfreezes_layers_frozen_one_by_one():
+    base = tiny_base()
+    for layer in base.layers:
+        layer.trainable = False  # as the lecture's loop leaves the layers before its start
+    names = [layer.name for layer in base.layers if layer.weights]
+    unfrozen = transfer.unfreeze_from(base, names[-1])
+    assert unfrozen == [names[-1]]
+    assert [layer.name for layer in base.layers if layer.trainable and layer.weights] == unfrozen

@@ -23,6 +23,7 @@ import json
 import os
 import re
 import threading
+import time
 from pathlib import Path
 
 import jupytext
@@ -137,6 +138,7 @@ class MystNotebook(nbval.plugin.IPyNbFile):
     def setup(self):
         super().setup()
         self.memory = _kernel_memory_limit(self.kernel, self.path.stem)
+        self.started = time.perf_counter()
 
     def collect(self):
         self.notebook = jupytext.read(self.path)
@@ -157,7 +159,8 @@ class MystNotebook(nbval.plugin.IPyNbFile):
 
     def teardown(self):
         if self.memory is not None:
-            KERNEL_PEAKS[self.path.stem] = self.memory.report()
+            KERNEL_PEAKS[self.path.stem] = {**self.memory.report(),
+                                            "seconds": time.perf_counter() - self.started}
         super().teardown()
         if self.memory is not None:
             self.memory.remove()
@@ -204,7 +207,7 @@ def pytest_terminal_summary(terminalreporter):
         killed = f", OOM kills: {peak['oom_kills']}" if peak["oom_kills"] else ""
         terminalreporter.write_line(f"{chapter:24} peak {peak['peak_rss_MiB']:6.0f} MiB resident, "
                                     f"{peak['peak_anonymous_MiB']:6.0f} MiB anonymous, "
-                                    f"limit {peak['limit_MiB']:.0f} MiB{killed}")
+                                    f"limit {peak['limit_MiB']:.0f} MiB, {peak['seconds']:5.0f} s{killed}")
     report = Path(os.environ.get("LECTURE_KERNEL_MEMORY_REPORT", ROOT / "artifacts" / "kernel-memory.json"))
     report.parent.mkdir(parents=True, exist_ok=True)
     report.write_text(json.dumps(KERNEL_PEAKS, indent=1) + "\n")

@@ -52,7 +52,9 @@ def main(pdf: Path, manifest_path: Path, shots: Path | None) -> list[str]:
     caption_pages = {}
     for caption in manifest["captions"]:
         label = " ".join(caption.split()[:2])
-        page = next((i for i, p in enumerate(pages) if caption in " ".join(p.split())), None)
+        # Compared without whitespace: inline code in a caption (``block2b_add``) comes out of
+        # the HTML with spaces around it that the PDF's text does not have.
+        page = next((i for i, p in enumerate(pages) if "".join(caption.split()) in "".join(p.split())), None)
         if page is None:
             problems.append(f"caption {caption!r} not in the PDF's text")
         else:

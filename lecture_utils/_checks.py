@@ -7,16 +7,148 @@ name their internals rather than the caller's argument.
 
 from __future__ import annotations
 
-from numbers import Integral
+import math
+from numbers import Integral, Real
 
 import numpy as np
 
+# -- numbers --------------------------------------------------------------------------------------
 
-def positive_int(value, name: str) -> int:
-    """``value`` as an int, if it is a positive integer (bools are not counted as integers)."""
-    if isinstance(value, bool) or not isinstance(value, Integral) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}.")
+
+def _is_int(value) -> bool:
+    # bool is an Integral, but True passed as a size or a seed is a mistake, not a 1.
+    return isinstance(value, Integral) and not isinstance(value, bool)
+
+
+def int_in_range(value, name: str, low: int | None = None, high: int | None = None, *,
+                 unit: str = "", note: str = "") -> int:
+    """``value`` as an int, if it is an integer from ``low`` to ``high`` (both included).
+
+    Parameters
+    ----------
+    value : object
+        The argument to check; Python and NumPy integers pass, bools and floats do not.
+    name : str
+        The argument's name, as the caller spells it.
+    low : int, optional
+        Smallest value allowed; no lower bound by default.
+    high : int, optional
+        Largest value allowed; no upper bound by default.
+    unit : str, optional
+        What the integer counts, e.g. ``"pixels"``, for the message.
+    note : str, optional
+        Appended to the range in the message, e.g. ``" (the model has 10 outputs)"``.
+
+    Returns
+    -------
+    int
+
+    Raises
+    ------
+    ValueError
+        Naming ``name``, the allowed range and the value given.
+    """
+    if not _is_int(value) or (low is not None and value < low) or (high is not None and value > high):
+        raise ValueError(f"{name} must be {_integers(low, high, unit)}{note}, got {value!r}.")
     return int(value)
+
+
+def _integers(low, high, unit: str) -> str:
+    """The integers from ``low`` to ``high`` in words, e.g. "a positive integer number of pixels"."""
+    of_unit, in_unit = (f" number of {unit}", f" {unit}") if unit else ("", "")
+    if low is not None and high is not None:
+        return f"an integer from {low} to {high}{in_unit}"
+    if high is not None:
+        return f"an integer of at most {high}{in_unit}"
+    if low is None:
+        return f"an integer{of_unit}"
+    if low == 1:
+        return f"a positive integer{of_unit}"
+    if low == 0:
+        return f"a non-negative integer{of_unit}"
+    return f"an integer of at least {low}{in_unit}"
+
+
+def positive_int(value, name: str, *, unit: str = "") -> int:
+    """``value`` as an int, if it is an integer of at least 1; see :func:`int_in_range`."""
+    return int_in_range(value, name, 1, unit=unit)
+
+
+def non_negative_int(value, name: str, *, unit: str = "") -> int:
+    """``value`` as an int, if it is an integer of at least 0; see :func:`int_in_range`."""
+    return int_in_range(value, name, 0, unit=unit)
+
+
+def int_pair(value, name: str) -> tuple[int, int]:
+    """An int or an (int, int) as a (height, width) pair of positive ints, like Keras' sizes."""
+    if isinstance(value, (tuple, list)):
+        if len(value) != 2:
+            raise ValueError(f"{name} must be an int or a (height, width) pair, got {value!r}.")
+        return positive_int(value[0], name), positive_int(value[1], name)
+    value = positive_int(value, name)
+    return value, value
+
+
+def size_2d(size, name: str = "size") -> tuple[int, int]:
+    """``size`` as (height, width), if it is a pair of positive integers."""
+    try:
+        pair = tuple(size)
+    except TypeError:
+        pair = ()
+    if len(pair) != 2 or not all(_is_int(s) and s > 0 for s in pair):
+        raise ValueError(f"{name} must be two positive integers (height, width), got {size!r}.")
+    return int(pair[0]), int(pair[1])
+
+
+def real_in(value, name: str, interval: str, *, unit: str = "", hint: str = "") -> float:
+    """``value`` as a float, if it is a real number in ``interval``.
+
+    Parameters
+    ----------
+    value : object
+    name : str
+    interval : str
+        Written as in mathematics, e.g. ``"(0, 1]"``, ``"[0, 180]"`` or ``"(0, inf)"``; the
+        message says "positive" for ``"(0, inf)"``, "non-negative" for ``"[0, inf)"`` and
+        "finite" for ``"(-inf, inf)"``.
+    unit : str, optional
+        What the number measures, e.g. ``"pixels"``, for the message.
+    hint : str, optional
+        Ends the message, e.g. ``"; higher frequencies alias"``.
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    ValueError
+        For anything but a real number in the interval (NaN never is in one).
+    """
+    low, high = (float(bound) for bound in interval[1:-1].split(","))
+    closed_low, closed_high = interval[0] == "[", interval[-1] == "]"
+    ok = isinstance(value, Real) and not isinstance(value, bool) and not math.isnan(value) and (
+        (low <= value if closed_low else low < value) and (value <= high if closed_high else value < high))
+    if not ok:
+        of = f" number of {unit}" if unit else " number"
+        wanted = {"(0, inf)": "a positive" + of, "[0, inf)": "a non-negative" + of,
+                  "(-inf, inf)": "a finite" + of}.get(
+            interval, f"a number in {interval}" + (f" {unit}" if unit else ""))
+        raise ValueError(f"{name} must be {wanted}, got {value!r}{hint}.")
+    return float(value)
+
+
+def one_of(value, name: str, choices):
+    """``value``, if it is one of ``choices`` (a sequence or a dict's keys)."""
+    choices = list(choices)
+    if value not in choices:
+        names = [repr(choice) for choice in choices]
+        listed = " or ".join(names) if len(names) <= 2 else f"one of {', '.join(names[:-1])} or {names[-1]}"
+        raise ValueError(f"{name} must be {listed}, got {value!r}.")
+    return value
+
+
+# -- arrays ---------------------------------------------------------------------------------------
 
 
 def real_finite(array, name: str) -> np.ndarray:
@@ -27,6 +159,20 @@ def real_finite(array, name: str) -> np.ndarray:
     if array.dtype.kind == "f" and not np.isfinite(array).all():
         raise ValueError(f"{name} contains NaN or infinite values; clean it first.")
     return array
+
+
+def grayscale_image(image, name: str = "image") -> np.ndarray:
+    """``image`` as a float ndarray, if it is a non-empty 2-D array of finite real numbers."""
+    image = np.asarray(image)
+    if image.ndim != 2:
+        raise ValueError(f"{name} must be a 2-D array (height, width), got shape {image.shape}; "
+                         "convert colour images with to_grayscale first.")
+    if image.size == 0:
+        raise ValueError(f"{name} is empty (shape {image.shape}).")
+    return real_finite(image, name).astype(float)
+
+
+# -- models ---------------------------------------------------------------------------------------
 
 
 def keras_model(model, name: str = "model"):
@@ -70,8 +216,7 @@ def image_input_shape(input_shape, name: str = "input_shape", min_side: int = 1)
         shape = tuple(input_shape)
     except TypeError:
         shape = None
-    if shape is None or len(shape) != 3 or not all(
-            isinstance(s, Integral) and not isinstance(s, bool) and s > 0 for s in shape):
+    if shape is None or len(shape) != 3 or not all(_is_int(s) and s > 0 for s in shape):
         raise ValueError(f"{name} must be (height, width, channels) with positive integers, got {input_shape!r}.")
     if min(shape[:2]) < min_side:
         raise ValueError(f"{name} {shape} is too small: this network needs images of at least "

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._checks import positive_int, real_finite
+from ._checks import grayscale_image, non_negative_int, one_of, positive_int, real_finite
 
 __all__ = ["KERNELS", "to_grayscale", "output_size", "pad_image", "convolve2d", "pool2d"]
 
@@ -47,26 +47,6 @@ def to_grayscale(image: np.ndarray) -> np.ndarray:
     return rgb2gray(real_finite(image, "image"))
 
 
-def _check_image(image, name="image") -> np.ndarray:
-    image = np.asarray(image)
-    if image.ndim != 2:
-        raise ValueError(f"{name} must be a 2-D array (height, width), got shape {image.shape}; "
-                         "convert colour images with to_grayscale first.")
-    if not np.issubdtype(image.dtype, np.number) or np.issubdtype(image.dtype, np.complexfloating):
-        raise ValueError(f"{name} must hold real numbers, got dtype {image.dtype}.")
-    if image.size == 0:
-        raise ValueError(f"{name} is empty (shape {image.shape}).")
-    if not np.all(np.isfinite(image)):
-        raise ValueError(f"{name} contains NaN or infinite values; clean it before filtering.")
-    return image.astype(float)
-
-
-def _check_stride(stride) -> int:
-    if not isinstance(stride, (int, np.integer)) or stride < 1:
-        raise ValueError(f"stride must be a positive integer, got {stride!r}.")
-    return int(stride)
-
-
 def _padding_amount(padding, kernel_size: int) -> int:
     if padding == "valid":
         return 0
@@ -74,9 +54,10 @@ def _padding_amount(padding, kernel_size: int) -> int:
         if kernel_size % 2 == 0:
             raise ValueError(f"padding='same' needs an odd kernel size to centre it, got {kernel_size}.")
         return kernel_size // 2
-    if isinstance(padding, (int, np.integer)) and padding >= 0:
-        return int(padding)
-    raise ValueError(f"padding must be 'valid', 'same' or a non-negative integer, got {padding!r}.")
+    try:
+        return non_negative_int(padding, "padding")
+    except ValueError:  # one sentence naming all three kinds of padding, not only the number
+        raise ValueError(f"padding must be 'valid', 'same' or a non-negative integer, got {padding!r}.") from None
 
 
 def output_size(input_size: int, kernel_size: int, padding=0, stride: int = 1) -> int:
@@ -94,7 +75,7 @@ def output_size(input_size: int, kernel_size: int, padding=0, stride: int = 1) -
     input_size = positive_int(input_size, "input_size")
     kernel_size = positive_int(kernel_size, "kernel_size")
     p = _padding_amount(padding, kernel_size)
-    s = _check_stride(stride)
+    s = positive_int(stride, "stride")
     if kernel_size > input_size + 2 * p:
         # The formula would give 0 or a negative size instead of saying the kernel does not fit.
         raise ValueError(f"a {kernel_size}-pixel kernel does not fit in {input_size} pixels with padding {p}; "
@@ -110,10 +91,9 @@ def pad_image(image: np.ndarray, padding: int) -> np.ndarray:
     ValueError
         For an image that is not a finite 2-D array, or a padding that is not a whole number ≥ 0.
     """
-    image = _check_image(image)
-    if isinstance(padding, bool) or not isinstance(padding, (int, np.integer)) or padding < 0:
-        raise ValueError(f"padding must be a non-negative integer number of pixels, got {padding!r}.")
-    return np.pad(image, int(padding), mode="constant", constant_values=0)
+    image = grayscale_image(image)
+    padding = non_negative_int(padding, "padding", unit="pixels")
+    return np.pad(image, padding, mode="constant", constant_values=0)
 
 
 def convolve2d(image, kernel, padding=0, stride: int = 1) -> np.ndarray:
@@ -141,9 +121,9 @@ def convolve2d(image, kernel, padding=0, stride: int = 1) -> np.ndarray:
         For a non-2-D or non-finite image or kernel, a kernel larger than the padded image,
         a stride below 1, or an unknown padding.
     """
-    image = _check_image(image)
-    kernel = _check_image(kernel, "kernel")
-    stride = _check_stride(stride)
+    image = grayscale_image(image)
+    kernel = grayscale_image(kernel, "kernel")
+    stride = positive_int(stride, "stride")
     kh, kw = kernel.shape
     if padding == "same" and kh != kw:
         raise ValueError(f"padding='same' needs a square kernel, got shape {kernel.shape}.")
@@ -178,15 +158,12 @@ def pool2d(image, size: int = 2, stride: int | None = None, mode: str = "max") -
     -------
     ndarray of float, shape ((H - size) // stride + 1, (W - size) // stride + 1)
     """
-    image = _check_image(image)
-    stride = _check_stride(size if stride is None else stride)
-    if not isinstance(size, (int, np.integer)) or size < 1:
-        raise ValueError(f"size must be a positive integer, got {size!r}.")
+    image = grayscale_image(image)
+    size = positive_int(size, "size")
+    stride = positive_int(size if stride is None else stride, "stride")
     if size > min(image.shape):
         raise ValueError(f"pooling window {size}×{size} is larger than the image of shape {image.shape}.")
-    reduce = {"max": np.max, "average": np.mean}.get(mode)
-    if reduce is None:
-        raise ValueError(f"mode must be 'max' or 'average', got {mode!r}.")
+    reduce = {"max": np.max, "average": np.mean}[one_of(mode, "mode", ("max", "average"))]
     out_h = (image.shape[0] - size) // stride + 1
     out_w = (image.shape[1] - size) // stride + 1
     out = np.empty((out_h, out_w))

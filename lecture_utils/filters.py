@@ -22,7 +22,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._checks import real_finite
+from ._checks import int_in_range, one_of, positive_int, real_finite, real_in
 
 __all__ = [
     "GaborFilter",
@@ -100,13 +100,10 @@ def gabor_kernel(frequency: float, theta: float = 0.0, sigma: float = 2.0) -> np
     """
     from skimage.filters import gabor_kernel as skimage_gabor_kernel
 
-    if not (np.isfinite(frequency) and 0 < frequency <= 0.5):
-        raise ValueError(f"frequency must be in (0, 0.5] cycles per pixel, got {frequency!r}; "
-                         "higher frequencies alias on a pixel grid.")
-    if not np.isfinite(theta):
-        raise ValueError(f"theta must be a finite angle in radians, got {theta!r}.")
-    if not (np.isfinite(sigma) and sigma > 0):
-        raise ValueError(f"sigma must be a positive number of pixels, got {sigma!r}.")
+    frequency = real_in(frequency, "frequency", "(0, 0.5]", unit="cycles per pixel",
+                        hint="; higher frequencies alias on a pixel grid")
+    theta = real_in(theta, "theta", "(-inf, inf)", unit="radians")
+    sigma = real_in(sigma, "sigma", "(0, inf)", unit="pixels")
     return skimage_gabor_kernel(frequency, theta=theta, sigma_x=sigma, sigma_y=sigma)
 
 
@@ -271,8 +268,7 @@ def _filter_stack(stack: np.ndarray, kernels, mode: str):
     from scipy import fft
 
     kernels = [_check_kernel(k) for k in kernels]
-    if mode not in _PAD_MODES:
-        raise ValueError(f"mode must be one of {sorted(_PAD_MODES)}, got {mode!r}.")
+    one_of(mode, "mode", sorted(_PAD_MODES))
     n, h, w = stack.shape
     # Output (i, j) reads the extended image from (i - kh // 2, j - kw // 2) on, kh × kw pixels.
     before = [max(k.shape[axis] // 2 for k in kernels) for axis in (0, 1)]
@@ -354,8 +350,7 @@ def average_pool(images, size: int) -> np.ndarray:
     ndarray of float, shape (..., H // size, W // size)
     """
     images = np.asarray(images, dtype=float)
-    if not isinstance(size, (int, np.integer)) or size < 1:
-        raise ValueError(f"size must be a positive integer, got {size!r}.")
+    size = positive_int(size, "size")
     if images.ndim < 2:
         raise ValueError(f"average_pool needs at least 2 dimensions (H, W), got shape {images.shape}.")
     h, w = images.shape[-2:]
@@ -464,10 +459,8 @@ def prune_bank(energy, correlation, n_weakest: int = 0, max_correlation: float =
     if energy.ndim != 1 or correlation.shape != (n, n):
         raise ValueError(f"energy must have shape (F,) and correlation (F, F), got {energy.shape} and "
                          f"{correlation.shape}.")
-    if not isinstance(n_weakest, (int, np.integer)) or not 0 <= n_weakest < n:
-        raise ValueError(f"n_weakest must be an integer from 0 to {n - 1} (F - 1), got {n_weakest!r}.")
-    if not 0 < max_correlation <= 1:
-        raise ValueError(f"max_correlation must be in (0, 1], got {max_correlation!r}.")
+    n_weakest = int_in_range(n_weakest, "n_weakest", 0, n - 1, note=" (F - 1)")
+    max_correlation = real_in(max_correlation, "max_correlation", "(0, 1]")
     strongest_first = np.argsort(-energy, kind="stable")[: n - n_weakest]
     kept: list[int] = []
     for f in strongest_first:
@@ -532,10 +525,8 @@ def haar_kernel(kind: str, size: int = 4) -> np.ndarray:
     ndarray of float, shape (size, size)
         Sums to zero.
     """
-    if kind not in _HAAR_KINDS:
-        raise ValueError(f"kind must be one of {_HAAR_KINDS}, got {kind!r}.")
-    if not isinstance(size, (int, np.integer)) or size < 2:
-        raise ValueError(f"size must be an integer of at least 2 pixels, got {size!r}.")
+    one_of(kind, "kind", _HAAR_KINDS)
+    size = int_in_range(size, "size", 2, unit="pixels")
     if kind == "line" and size % 3:
         raise ValueError(f"a 'line' kernel has three equal bands, so size must be a multiple of 3, got {size}.")
     if kind != "line" and size % 2:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._checks import positive_int
+from ._checks import one_of, positive_int, real_in, size_2d
 
 __all__ = [
     "IMAGE_SIZE",
@@ -45,12 +45,6 @@ LECTURE_AUGMENTATION = {
 }
 
 
-def _check_size(size) -> tuple[int, int]:
-    if len(size) != 2 or not all(isinstance(s, (int, np.integer)) and s > 0 for s in size):
-        raise ValueError(f"size must be two positive integers (height, width), got {size!r}.")
-    return int(size[0]), int(size[1])
-
-
 def decode_images(paths, size=IMAGE_SIZE, batch_size: int = 256) -> np.ndarray:
     """Decode image files and resize them to one size, in parallel, into a uint8 array.
 
@@ -78,7 +72,7 @@ def decode_images(paths, size=IMAGE_SIZE, batch_size: int = 256) -> np.ndarray:
     """
     import tensorflow as tf
 
-    height, width = _check_size(size)
+    height, width = size_2d(size)
     if isinstance(paths, (str, Path)):
         # A folder given as one path would otherwise be read as a list of one-letter file names.
         raise TypeError(f"paths must be a list of image files, got the single path {str(paths)!r}; "
@@ -156,7 +150,7 @@ def load_cats_vs_dogs(size=IMAGE_SIZE) -> dict:
         uint8 array of shape (N, height, width, 3) and labels an int64 array of shape (N,),
         0 = cat, 1 = dog.
     """
-    return _load_split(_check_size(size))
+    return _load_split(size_2d(size))
 
 
 def _check_images(images, labels):
@@ -321,12 +315,9 @@ def augmentation_layers(rotation_degrees: float = 40, shift: float = 0.2, shear:
     from keras import layers
 
     for name, value in (("shift", shift), ("shear", shear), ("zoom", zoom)):
-        if not 0 <= value < 1:
-            raise ValueError(f"{name} must be a fraction in [0, 1), got {value}.")
-    if not 0 <= rotation_degrees <= 180:
-        raise ValueError(f"rotation_degrees must be in [0, 180], got {rotation_degrees}.")
-    if fill_mode not in _FILL_MODES:
-        raise ValueError(f"fill_mode must be one of {_FILL_MODES}, got {fill_mode!r}.")
+        real_in(value, name, "[0, 1)")
+    real_in(rotation_degrees, "rotation_degrees", "[0, 180]")
+    one_of(fill_mode, "fill_mode", _FILL_MODES)
     common = {"fill_mode": fill_mode, "dtype": "float32"}
     stack = [
         layers.RandomRotation(rotation_degrees / 360, seed=seed, name="rotation", **common),

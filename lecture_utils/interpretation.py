@@ -32,6 +32,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._checks import int_in_range, non_negative_int, positive_int, real_in, size_2d
+
 __all__ = [
     "activation_model",
     "channel_mosaic",
@@ -208,8 +210,7 @@ def channels_never_active(activation_model, images, batch_size: int = 25) -> lis
     x = np.asarray(images, dtype=np.float32)
     if x.ndim != 4 or len(x) == 0:
         raise ValueError(f"images must be a non-empty batch of shape (N, H, W, C), got {x.shape}.")
-    if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}.")
+    batch_size = positive_int(batch_size, "batch_size")
     peaks = None
     for start in range(0, len(x), batch_size):
         outputs = activation_model.predict(x[start:start + batch_size], verbose=0)
@@ -335,12 +336,10 @@ def channel_mosaic(feature_map, ncols: int = 16, gap: int = 1) -> np.ndarray:
         ``ncols' = min(ncols, C)`` and ``rows = ceil(C / ncols')``.
     """
     a = _check_feature_map(feature_map)
-    if not isinstance(ncols, (int, np.integer)) or ncols < 1:
-        raise ValueError(f"ncols must be a positive integer, got {ncols!r}.")
-    if not isinstance(gap, (int, np.integer)) or gap < 0:
-        raise ValueError(f"gap must be a non-negative integer, got {gap!r}.")
+    ncols = positive_int(ncols, "ncols")
+    gap = non_negative_int(gap, "gap", unit="pixels")
     height, width, channels = a.shape
-    ncols = min(int(ncols), channels)
+    ncols = min(ncols, channels)
     nrows = -(-channels // ncols)
     mean = a.mean(axis=(0, 1))
     std = a.std(axis=(0, 1))
@@ -449,33 +448,58 @@ def filter_patterns(model, layer_name: str, filter_indices, *, size=None, steps:
         For a non-convolutional layer, a filter index out of range, bad settings, or
         ``pre_activation`` for a layer without a built-in activation function.
     """
-    import keras
     import tensorflow as tf
 
     layer = _conv_layer(model, layer_name)
-    n_channels = int(layer.output.shape[-1])
+    indices = _filter_indices(filter_indices, layer)
+    steps = non_negative_int(steps, "steps")
+    step_size = real_in(step_size, "step_size", "(0, inf)")
+    noise = real_in(noise, "noise", "[0, inf)")
+    smoothing = real_in(smoothing, "smoothing", "[0, inf)", unit="pixels")
+    jitter = non_negative_int(jitter, "jitter", unit="pixels")
+    seed = non_negative_int(seed, "seed")
+    low, high = _value_range(value_range)
+    shape = _pattern_shape(model, size)
+
+    start = _start_images(indices, shape, (low, high), noise, seed)
+    mean_activations = _mean_activations(model, layer, indices, pre_activation)
+    blur = _gaussian_kernel(smoothing, shape[-1]) if smoothing > 0 else None
+    ascent_step = _ascent_step(mean_activations, step_size * (high - low), blur)
+    shifts = np.random.default_rng([seed, 0]).integers(-jitter, jitter + 1, size=(steps, 2))
+    x = tf.constant(start)
+    history = []
+    with _progress(steps, f"{layer_name}: {len(indices)} filters", progress) as bar:
+        for shift in shifts:
+            x, per_filter = ascent_step(x, tf.constant(shift, dtype=tf.int32))
+            history.append(per_filter.numpy())
+            bar.update(1)
+    history.append(mean_activations(x).numpy())
+    return x.numpy(), np.stack(history).astype(np.float32)
+
+
+def _filter_indices(filter_indices, layer) -> np.ndarray:
+    """``filter_indices`` as a 1-D int array, if every index is a channel of ``layer``."""
     indices = np.asarray(filter_indices)
     if indices.ndim != 1 or indices.size == 0 or indices.dtype.kind not in "iu":
         raise ValueError(f"filter_indices must be a non-empty list of ints, got {filter_indices!r}.")
-    if indices.min() < 0 or indices.max() >= n_channels:
-        bad = int(indices[(indices < 0) | (indices >= n_channels)][0])
-        raise ValueError(f"filter index {bad} is out of range: layer {layer_name!r} has "
-                         f"{n_channels} filters (0 to {n_channels - 1}).")
-    if not isinstance(steps, (int, np.integer)) or steps < 0:
-        raise ValueError(f"steps must be a non-negative integer, got {steps!r}.")
-    if not step_size > 0 or not noise >= 0 or not smoothing >= 0:
-        raise ValueError(f"step_size must be positive and noise and smoothing non-negative, got "
-                         f"{step_size}, {noise} and {smoothing}.")
-    if not isinstance(jitter, (int, np.integer)) or jitter < 0:
-        raise ValueError(f"jitter must be a non-negative integer number of pixels, got {jitter!r}.")
-    if not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}.")
+    n_channels = int(layer.output.shape[-1])
+    out_of_range = indices[(indices < 0) | (indices >= n_channels)]
+    if out_of_range.size:
+        raise ValueError(f"filter index {int(out_of_range[0])} is out of range: layer {layer.name!r} "
+                         f"has {n_channels} filters (0 to {n_channels - 1}).")
+    return indices
+
+
+def _value_range(value_range) -> tuple[float, float]:
     low, high = (float(v) for v in value_range)
     if not high > low:
         raise ValueError(f"value_range must be (low, high) with low < high, got {value_range!r}.")
+    return low, high
 
-    model_input = _single_input(model)
-    input_shape = tuple(model_input.shape[1:])
+
+def _pattern_shape(model, size) -> tuple[int, int, int]:
+    """(height, width, channels) of the patterns: ``size``, or the model's own if it has one."""
+    input_shape = tuple(_single_input(model).shape[1:])
     if len(input_shape) != 3:
         raise ValueError(f"model {model.name!r} must take images of shape (H, W, C), its input is "
                          f"{input_shape}.")
@@ -484,25 +508,40 @@ def filter_patterns(model, layer_name: str, filter_indices, *, size=None, steps:
         if None in fixed:
             raise ValueError(f"model {model.name!r} accepts any image size; pass size=(height, width).")
         size = fixed
-    size = tuple(int(s) for s in size)
-    if len(size) != 2 or min(size) < 1 or any(f is not None and f != s for f, s in zip(fixed, size)):
+    size = size_2d(size)
+    if any(f is not None and f != s for f, s in zip(fixed, size)):
         raise ValueError(f"size must be (height, width) matching the model's input {fixed}, got {size}.")
+    return (*size, input_shape[-1])
 
-    span = high - low
-    start = np.stack([
-        (low + high) / 2 + span * noise * (np.random.default_rng([seed, 1, int(i)]).random(
-            size + (input_shape[-1],)) - 0.5)
-        for i in indices]).astype(np.float32)
+
+def _start_images(indices, shape, value_range, noise: float, seed: int) -> np.ndarray:
+    """Grey images with uniform noise, one per filter, each seeded by ``seed`` and its index."""
+    low, high = value_range
+    uniform = [np.random.default_rng([seed, 1, int(i)]).random(shape) - 0.5 for i in indices]
+    return ((low + high) / 2 + (high - low) * noise * np.stack(uniform)).astype(np.float32)
+
+
+# [filter-ascent]
+def _mean_activations(model, layer, indices, pre_activation: bool):
+    """A function from a batch (one image per filter) to each filter's mean activation."""
+    import keras
+    import tensorflow as tf
 
     output = _linear_output(layer) if pre_activation else layer.output
-    feature_model = keras.Model(model_input, output)
+    feature_model = keras.Model(_single_input(model), output)
+    n_channels = int(layer.output.shape[-1])
     select = tf.one_hot(indices, n_channels, dtype=tf.float32)  # (n, channels)
 
     def mean_activations(x):
         activation = tf.cast(feature_model(x, training=False), tf.float32)
         return tf.reduce_sum(tf.reduce_mean(activation, axis=(1, 2)) * select, axis=1)  # (n,)
 
-    blur = _gaussian_kernel(smoothing, input_shape[-1]) if smoothing > 0 else None
+    return mean_activations
+
+
+def _ascent_step(mean_activations, step: float, blur=None):
+    """One gradient-ascent step of every image, of root-mean-square size ``step``."""
+    import tensorflow as tf
 
     @tf.function(reduce_retracing=True)
     def ascent_step(x, shift):
@@ -515,18 +554,10 @@ def filter_patterns(model, layer_name: str, filter_indices, *, size=None, steps:
         if blur is not None:
             grads = tf.nn.depthwise_conv2d(grads, blur, strides=(1, 1, 1, 1), padding="SAME")
         rms = tf.sqrt(tf.reduce_mean(tf.square(grads), axis=(1, 2, 3), keepdims=True))
-        return x + (step_size * span) * grads / (rms + 1e-8), per_filter
+        return x + step * grads / (rms + 1e-8), per_filter
 
-    shifts = np.random.default_rng([seed, 0]).integers(-jitter, jitter + 1, size=(steps, 2))
-    x = tf.constant(start)
-    history = []
-    with _progress(steps, f"{layer_name}: {len(indices)} filters", progress) as bar:
-        for shift in shifts:
-            x, per_filter = ascent_step(x, tf.constant(shift, dtype=tf.int32))
-            history.append(per_filter.numpy())
-            bar.update(1)
-    history.append(mean_activations(x).numpy())
-    return x.numpy(), np.stack(history).astype(np.float32)
+    return ascent_step
+# [filter-ascent-end]
 
 
 def _linear_output(layer):
@@ -660,10 +691,8 @@ def grad_cam(model, image, layer_name: str, class_index: int | None = None) -> G
     n_classes = int(outputs[0].shape[-1])
     x = _image_batch(model, image)
     if class_index is not None:
-        if not isinstance(class_index, (int, np.integer)) or isinstance(class_index, bool) \
-                or not 0 <= class_index < n_classes:
-            raise ValueError(f"class_index must be an int from 0 to {n_classes - 1} (the model "
-                             f"has {n_classes} outputs), got {class_index!r}.")
+        class_index = int_in_range(class_index, "class_index", 0, n_classes - 1,
+                                   note=f" (the model has {n_classes} outputs)")
     return _grad_cam_of(_grad_cam_model(model, layer), x, class_index)
 
 
@@ -855,9 +884,7 @@ def upscale_heatmap(heatmap, size) -> np.ndarray:
         raise ValueError(f"heatmap must be a non-empty 2-D array, got shape {h.shape}.")
     if not np.isfinite(h).all():
         raise ValueError("heatmap contains NaN or infinite values.")
-    height, width = (int(s) for s in size)
-    if height < 1 or width < 1:
-        raise ValueError(f"size must be two positive integers, got {size!r}.")
+    height, width = size_2d(size)
     return np.asarray(Image.fromarray(h, mode="F").resize((width, height), Image.BILINEAR),
                       dtype=np.float32)
 
@@ -885,8 +912,7 @@ def overlay_heatmap(image, heatmap, alpha: float = 0.4, cmap: str = "jet") -> np
     img = np.asarray(image)
     if img.ndim != 3 or img.shape[-1] != 3 or img.dtype != np.uint8:
         raise ValueError(f"image must be uint8 RGB of shape (H, W, 3), got {img.dtype} {img.shape}.")
-    if not 0 <= alpha <= 1:
-        raise ValueError(f"alpha must be in [0, 1], got {alpha}.")
+    alpha = real_in(alpha, "alpha", "[0, 1]")
     h = np.asarray(heatmap, dtype=np.float32)
     if h.ndim == 2 and h.size and (h.min() < 0 or h.max() > 1):
         raise ValueError("heatmap values must be in [0, 1]; normalise it first (grad_cam does).")

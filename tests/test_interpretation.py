@@ -231,9 +231,9 @@ def test_grad_cam_without_evidence_for_the_class_is_all_zero():
 
 
 @pytest.mark.parametrize("layer, class_index, image_shape, message", [
-    ("colours", 2, (8, 8, 3), "class_index must be an int from 0 to 1"),
-    ("colours", -1, (8, 8, 3), "class_index must be an int from 0 to 1"),
-    ("colours", 1.0, (8, 8, 3), "class_index must be an int"),
+    ("colours", 2, (8, 8, 3), "class_index must be an integer from 0 to 1"),
+    ("colours", -1, (8, 8, 3), "class_index must be an integer from 0 to 1"),
+    ("colours", 1.0, (8, 8, 3), "class_index must be an integer"),
     ("scores", 0, (8, 8, 3), "choose a convolutional layer"),
     ("colours", 0, (9, 9, 3), "image must have shape \\(8, 8, 3\\)"),
     ("colours", 0, (2, 8, 8, 3), "batch of one"),

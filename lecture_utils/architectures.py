@@ -15,11 +15,10 @@ from __future__ import annotations
 
 import logging
 import time
-from numbers import Integral
 
 import numpy as np
 
-from ._checks import batch_fits_model, image_input_shape, keras_model, model_input_shape, real_finite
+from ._checks import batch_fits_model, image_input_shape, int_in_range, int_pair, keras_model, model_input_shape, positive_int, real_finite
 
 __all__ = [
     "conv2d_layer_with_kernels",
@@ -38,22 +37,6 @@ __all__ = [
     "with_zero_weights",
     "forward_seconds_per_image",
 ]
-
-
-def _positive_int(value, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, Integral) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}.")
-    return int(value)
-
-
-def _pair(value, name: str) -> tuple[int, int]:
-    """An int or an (int, int) as a (height, width) pair of positive ints."""
-    if isinstance(value, (tuple, list)):
-        if len(value) != 2:
-            raise ValueError(f"{name} must be an int or a (height, width) pair, got {value!r}.")
-        return _positive_int(value[0], name), _positive_int(value[1], name)
-    value = _positive_int(value, name)
-    return value, value
 
 
 def conv2d_layer_with_kernels(kernels, **options):
@@ -116,10 +99,10 @@ def receptive_field_sizes(kernel_sizes, strides=None) -> list[int]:
     ValueError
         If a kernel size or stride is not a positive integer, or the two lengths differ.
     """
-    kernel_sizes = [_positive_int(k, "every kernel size") for k in kernel_sizes]
+    kernel_sizes = [positive_int(k, "every kernel size") for k in kernel_sizes]
     if strides is None:
         strides = [1] * len(kernel_sizes)
-    strides = [_positive_int(s, "every stride") for s in strides]
+    strides = [positive_int(s, "every stride") for s in strides]
     if len(strides) != len(kernel_sizes):
         raise ValueError(f"Got {len(kernel_sizes)} kernel sizes but {len(strides)} strides; give one stride per layer.")
     sizes, field, jump = [], 1, 1
@@ -210,9 +193,9 @@ def conv2d_parameter_count(kernel_size, in_channels: int, filters: int, use_bias
     int
         e.g. 320 for 32 3×3 filters on a 1-channel image.
     """
-    kh, kw = _pair(kernel_size, "kernel_size")
-    in_channels = _positive_int(in_channels, "in_channels")
-    filters = _positive_int(filters, "filters")
+    kh, kw = int_pair(kernel_size, "kernel_size")
+    in_channels = positive_int(in_channels, "in_channels")
+    filters = positive_int(filters, "filters")
     return (kh * kw * in_channels + int(bool(use_bias))) * filters
 
 
@@ -234,9 +217,9 @@ def conv2d_multiply_adds(output_size, kernel_size, in_channels: int, filters: in
     int
         Multiply-add operations per image (1 multiply-add ≈ 2 FLOPs).
     """
-    oh, ow = _pair(output_size, "output_size")
-    kh, kw = _pair(kernel_size, "kernel_size")
-    return oh * ow * kh * kw * _positive_int(in_channels, "in_channels") * _positive_int(filters, "filters")
+    oh, ow = int_pair(output_size, "output_size")
+    kh, kw = int_pair(kernel_size, "kernel_size")
+    return oh * ow * kh * kw * positive_int(in_channels, "in_channels") * positive_int(filters, "filters")
 
 
 def layer_multiply_adds(layer) -> int:
@@ -339,8 +322,7 @@ def shifted_images(images, dx: int = 0, dy: int = 0) -> np.ndarray:
     if images.ndim not in (3, 4):
         raise ValueError(f"shifted_images expects a batch of shape (N, H, W) or (N, H, W, C), got shape {images.shape}.")
     height, width = images.shape[1:3]
-    if isinstance(dx, bool) or isinstance(dy, bool) or not isinstance(dx, Integral) or not isinstance(dy, Integral):
-        raise ValueError(f"dx and dy must be integers (pixels), got {dx!r} and {dy!r}.")
+    dx, dy = int_in_range(dx, "dx", unit="pixels"), int_in_range(dy, "dy", unit="pixels")
     if abs(dy) >= height or abs(dx) >= width:
         raise ValueError(f"A shift of ({dx}, {dy}) pixels moves a {height}×{width} image out of view.")
     out = np.zeros_like(images)
@@ -458,8 +440,8 @@ def residual_block(x, filters: int, stride: int = 1, name: str = "block"):
     """
     from keras import layers
 
-    filters = _positive_int(filters, "filters")
-    stride = _positive_int(stride, "stride")
+    filters = positive_int(filters, "filters")
+    stride = positive_int(stride, "stride")
     if len(x.shape) != 4:
         raise ValueError(f"residual_block expects a 4-D feature map (batch, H, W, C), got shape {x.shape}.")
     shortcut = x
@@ -499,10 +481,10 @@ def small_resnet(input_shape=(28, 28, 1), num_classes: int = 10, filters=(16, 32
     import keras
     from keras import layers
 
-    filters = [_positive_int(f, "every entry of filters") for f in filters]
+    filters = [positive_int(f, "every entry of filters") for f in filters]
     if not filters:
         raise ValueError("small_resnet needs at least one block (filters is empty).")
-    num_classes = _positive_int(num_classes, "num_classes")
+    num_classes = positive_int(num_classes, "num_classes")
     input_shape = image_input_shape(input_shape, min_side=2)  # the stem's 2×2 max-pooling
     inputs = keras.Input(input_shape, name="image")
     x = layers.Conv2D(filters[0], 3, padding="same", use_bias=False, name="stem_conv")(inputs)
@@ -610,7 +592,7 @@ def forward_seconds_per_image(model, images, repeats: int = 3) -> float:
     if images.ndim < 2 or len(images) == 0:
         raise ValueError(f"forward_seconds_per_image needs a non-empty batch of inputs, got shape {images.shape}.")
     batch_fits_model(images, model)
-    repeats = _positive_int(repeats, "repeats")
+    repeats = positive_int(repeats, "repeats")
     # Every new model traces its own predict function once, which is expected here; timing a
     # few models in a row would otherwise make TensorFlow warn about "excessive retracing".
     tf_logger = logging.getLogger("tensorflow")

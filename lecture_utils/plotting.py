@@ -1,5 +1,7 @@
 """Figures for the chapters.  Drawing only: every function takes computed arrays.
 
+The functions are ordered by the chapter that first draws with them, after the few that every
+chapter uses; the computations they draw live in the module named in each section's heading.
 All figures get an opaque white background so they stay readable in a dark-mode browser.
 """
 
@@ -9,7 +11,39 @@ import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
 
-__all__ = ["use_book_style", "plot_matrix", "plot_filtering", "plot_image_grid", "plot_history"]
+from ._checks import positive_int
+
+__all__ = [
+    # Style and panels shared by the chapters
+    "use_book_style",
+    "plot_image_grid",
+    "plot_history",
+    # Chapter 1: convolution by hand
+    "plot_matrix",
+    "plot_filtering",
+    # Chapter 2: filter banks
+    "plot_gabor_demo",
+    "plot_kernel_responses",
+    "plot_filter_bank",
+    "plot_filter_usefulness",
+    # Chapter 3: ConvNets
+    "plot_receptive_fields",
+    "plot_shift_sensitivity",
+    "plot_metric_comparison",
+    "plot_accuracy_under_shift",
+    "plot_kernel_grid",
+    # Chapter 5: interpreting the model
+    "plot_channel_mosaics",
+    "plot_top_predictions",
+    "plot_grad_cam",
+    "plot_randomisation_cascade",
+    # Chapter 6: transfer learning
+    "plot_training_phases",
+]
+
+
+# ---------------------------------------------------------------------------------------------
+# Style and panels shared by the chapters
 
 
 def use_book_style() -> None:
@@ -24,44 +58,6 @@ def use_book_style() -> None:
         "axes.spines.top": False,
         "axes.spines.right": False,
     })
-
-
-def plot_matrix(values, ax=None, title: str | None = None, cmap: str = "Greys", fmt: str = "{:g}",
-                highlight: tuple[int, int, int, int] | None = None):
-    """Show a small 2-D array as a grid of numbers, the way the lecture draws images and kernels.
-
-    Parameters
-    ----------
-    values : array_like, shape (H, W)
-    ax : matplotlib Axes, optional
-    title : str, optional
-    cmap : str
-        Colour map for the cell shading.
-    fmt : str
-        Format of the numbers written in the cells.
-    highlight : (row, col, height, width), optional
-        A window to outline in red (e.g. the patch under the kernel).
-    """
-    values = np.asarray(values, dtype=float)
-    if values.ndim != 2:
-        raise ValueError(f"plot_matrix draws 2-D arrays, got shape {values.shape}.")
-    if ax is None:
-        _, ax = plt.subplots(figsize=(0.45 * values.shape[1] + 0.6, 0.45 * values.shape[0] + 0.6))
-    ax.imshow(values, cmap=cmap, alpha=0.6)
-    span = np.ptp(values) or 1.0
-    for (i, j), v in np.ndenumerate(values):
-        dark = (v - values.min()) / span > 0.6 and cmap == "Greys"
-        ax.text(j, i, fmt.format(v), ha="center", va="center", fontsize=8, color="white" if dark else "black")
-    ax.set_xticks(np.arange(-0.5, values.shape[1], 1), minor=True)
-    ax.set_yticks(np.arange(-0.5, values.shape[0], 1), minor=True)
-    ax.grid(which="minor", color="grey", linewidth=0.5)
-    ax.tick_params(which="both", length=0, labelbottom=False, labelleft=False)
-    if highlight is not None:
-        r, c, h, w = highlight
-        ax.add_patch(plt.Rectangle((c - 0.5, r - 0.5), w, h, fill=False, edgecolor="red", linewidth=2))
-    if title:
-        ax.set_title(title)
-    return ax
 
 
 def _show(ax, image, title=None, cmap="gray"):
@@ -79,34 +75,26 @@ def _show(ax, image, title=None, cmap="gray"):
         ax.set_title(title)
 
 
-def plot_filtering(image, kernel, filtered, kernel_name: str = "Kernel", axes=None):
-    """The lecture's triptych: the image (kernel window outlined), the kernel, the filtered image.
+def _show_kernel(ax, kernel, title=None, window: int | None = None):
+    """A kernel's weights (the real part of a complex one): red positive, blue negative, white 0.
 
-    Parameters
-    ----------
-    image : ndarray, shape (H, W)
-    kernel : ndarray, shape (k, k)
-    filtered : ndarray, shape (H', W')
-        The result of filtering ``image`` with ``kernel``.
-    kernel_name : str
-        Used in the kernel panel's title.
-    axes : sequence of 3 Axes, optional
-
-    Returns
-    -------
-    matplotlib Figure
+    With ``window``, the kernel is drawn at the scale of a ``window × window`` pixel square
+    around its centre, so kernels of different sizes can be compared.
     """
-    if axes is None:
-        fig, axes = plt.subplots(1, 3, figsize=(9, 3.2))
-    else:
-        fig = axes[0].figure
-    _show(axes[0], image, "Image and kernel")
-    k = np.asarray(kernel).shape[0]
-    axes[0].add_patch(plt.Rectangle((-0.5, -0.5), k, k, fill=False, edgecolor="red", linewidth=1.5))
-    plot_matrix(kernel, ax=axes[1], title=f"{kernel_name} filter", cmap="coolwarm")
-    _show(axes[2], filtered, "Filtered image")
-    fig.tight_layout()
-    return fig
+    weights = np.real(np.asarray(kernel))
+    if weights.ndim != 2 or 0 in weights.shape:
+        raise ValueError(f"a kernel to draw must be a 2-D array (kh, kw), got shape {weights.shape}.")
+    limit = np.abs(weights).max() or 1.0
+    h, w = weights.shape
+    ax.imshow(weights, cmap="RdBu_r", vmin=-limit, vmax=limit, interpolation="nearest",
+              extent=(-w / 2, w / 2, h / 2, -h / 2))
+    if window is not None:
+        ax.set_xlim(-window / 2, window / 2)
+        ax.set_ylim(window / 2, -window / 2)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    if title:
+        ax.set_title(title)
 
 
 def plot_image_grid(images, titles=None, ncols: int = 4, cmap: str = "gray", size: float = 2.0):
@@ -129,6 +117,7 @@ def plot_image_grid(images, titles=None, ncols: int = 4, cmap: str = "gray", siz
     images = list(images)
     if not images:
         raise ValueError("plot_image_grid needs at least one image.")
+    ncols = positive_int(ncols, "ncols")
     if titles is not None and len(titles) != len(images):
         raise ValueError(f"plot_image_grid needs one title per image, got {len(titles)} titles for {len(images)} images.")
     ncols = min(ncols, len(images))
@@ -182,67 +171,80 @@ def plot_history(history: dict, metrics=("accuracy", "loss"), title: str | None 
     return fig
 
 
-def plot_metric_comparison(histories: dict, metric: str = "val_accuracy", title: str | None = None):
-    """One metric of several trainings, per epoch, on one set of axes.
+# ---------------------------------------------------------------------------------------------
+# Chapter 1: convolution by hand; computations in lecture_utils.convolution
+
+
+def plot_matrix(values, ax=None, title: str | None = None, cmap: str = "Greys", fmt: str = "{:g}",
+                highlight: tuple[int, int, int, int] | None = None):
+    """Show a small 2-D array as a grid of numbers, the way the lecture draws images and kernels.
 
     Parameters
     ----------
-    histories : dict of str to dict
-        Label of each training → its history (``History.history`` or a cached run's
-        ``.history``); the trainings may have different numbers of epochs.
-    metric : str
-        Key to draw from every history, e.g. ``"val_accuracy"``.
+    values : array_like, shape (H, W)
+    ax : matplotlib Axes, optional
     title : str, optional
+    cmap : str
+        Colour map for the cell shading.
+    fmt : str
+        Format of the numbers written in the cells.
+    highlight : (row, col, height, width), optional
+        A window to outline in red (e.g. the patch under the kernel).
+    """
+    values = np.asarray(values, dtype=float)
+    if values.ndim != 2:
+        raise ValueError(f"plot_matrix draws 2-D arrays, got shape {values.shape}.")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(0.45 * values.shape[1] + 0.6, 0.45 * values.shape[0] + 0.6))
+    ax.imshow(values, cmap=cmap, alpha=0.6)
+    span = np.ptp(values) or 1.0
+    for (i, j), v in np.ndenumerate(values):
+        dark = (v - values.min()) / span > 0.6 and cmap == "Greys"
+        ax.text(j, i, fmt.format(v), ha="center", va="center", fontsize=8, color="white" if dark else "black")
+    ax.set_xticks(np.arange(-0.5, values.shape[1], 1), minor=True)
+    ax.set_yticks(np.arange(-0.5, values.shape[0], 1), minor=True)
+    ax.grid(which="minor", color="grey", linewidth=0.5)
+    ax.tick_params(which="both", length=0, labelbottom=False, labelleft=False)
+    if highlight is not None:
+        r, c, h, w = highlight
+        ax.add_patch(plt.Rectangle((c - 0.5, r - 0.5), w, h, fill=False, edgecolor="red", linewidth=2))
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def plot_filtering(image, kernel, filtered, kernel_name: str = "Kernel", axes=None):
+    """The lecture's triptych: the image (kernel window outlined), the kernel, the filtered image.
+
+    Parameters
+    ----------
+    image : ndarray, shape (H, W)
+    kernel : ndarray, shape (k, k)
+    filtered : ndarray, shape (H', W')
+        The result of filtering ``image`` with ``kernel``.
+    kernel_name : str
+        Used in the kernel panel's title.
+    axes : sequence of 3 Axes, optional
 
     Returns
     -------
     matplotlib Figure
     """
-    missing = [label for label, history in histories.items() if metric not in history]
-    if not histories or missing:
-        raise ValueError(f"every history needs a {metric!r} curve; missing in {missing or 'an empty dict'}.")
-    fig, ax = plt.subplots(figsize=(5.5, 3.4))
-    for label, history in histories.items():
-        values = np.asarray(history[metric], dtype=float)
-        ax.plot(np.arange(1, len(values) + 1), values, "o-", markersize=3, label=label)
-    ax.set_xlabel("epoch")
-    ax.set_ylabel(metric.replace("_", " "))
-    ax.legend()
-    if title:
-        ax.set_title(title)
+    if axes is None:
+        fig, axes = plt.subplots(1, 3, figsize=(9, 3.2))
+    else:
+        fig = axes[0].figure
+    _show(axes[0], image, "Image and kernel")
+    k = np.asarray(kernel).shape[0]
+    axes[0].add_patch(plt.Rectangle((-0.5, -0.5), k, k, fill=False, edgecolor="red", linewidth=1.5))
+    plot_matrix(kernel, ax=axes[1], title=f"{kernel_name} filter", cmap="coolwarm")
+    _show(axes[2], filtered, "Filtered image")
     fig.tight_layout()
     return fig
 
 
-__all__ += ["plot_metric_comparison"]
-
-
 # ---------------------------------------------------------------------------------------------
-# Filter banks (chapter 2)
-
-__all__ += ["plot_gabor_demo", "plot_kernel_responses", "plot_filter_bank", "plot_filter_usefulness"]
-
-
-def _show_kernel(ax, kernel, title=None, window: int | None = None):
-    """A kernel's weights (the real part of a complex one): red positive, blue negative, white 0.
-
-    With ``window``, the kernel is drawn at the scale of a ``window × window`` pixel square
-    around its centre, so kernels of different sizes can be compared.
-    """
-    weights = np.real(np.asarray(kernel))
-    if weights.ndim != 2 or 0 in weights.shape:
-        raise ValueError(f"a kernel to draw must be a 2-D array (kh, kw), got shape {weights.shape}.")
-    limit = np.abs(weights).max() or 1.0
-    h, w = weights.shape
-    ax.imshow(weights, cmap="RdBu_r", vmin=-limit, vmax=limit, interpolation="nearest",
-              extent=(-w / 2, w / 2, h / 2, -h / 2))
-    if window is not None:
-        ax.set_xlim(-window / 2, window / 2)
-        ax.set_ylim(window / 2, -window / 2)
-    ax.set_xticks([])
-    ax.set_yticks([])
-    if title:
-        ax.set_title(title)
+# Chapter 2: filter banks; computations in lecture_utils.filters
 
 
 def plot_gabor_demo(image, kernel, outputs: dict, title: str | None = None, axes=None):
@@ -349,6 +351,7 @@ def plot_filter_bank(images, kernels, responses, filter_titles, image_titles=Non
     matplotlib Figure
     """
     images, responses, kernels = np.asarray(images), np.asarray(responses), list(kernels)
+    ncols = positive_int(ncols, "ncols")
     n_images, n_filters = len(images), len(kernels)
     if responses.shape[:2] != (n_images, n_filters) or len(filter_titles) != n_filters:
         raise ValueError(f"responses must have shape (N images, F filters, H, W) = ({n_images}, {n_filters}, ...) "
@@ -425,7 +428,9 @@ def plot_filter_usefulness(labels, energy, accuracy, references: dict | None = N
     return fig
 
 
-__all__ += ["plot_receptive_fields", "plot_shift_sensitivity", "plot_accuracy_under_shift", "plot_kernel_grid"]
+# ---------------------------------------------------------------------------------------------
+# Chapter 3: ConvNets; computations in lecture_utils.architectures
+# (plot_metric_comparison compares trainings in chapter 4 too)
 
 
 def plot_receptive_fields(image, sizes: dict, centre: tuple[int, int], ax=None, title: str | None = None):
@@ -499,6 +504,38 @@ def plot_shift_sensitivity(layer_names, shifts, changes, title: str | None = Non
     return fig
 
 
+def plot_metric_comparison(histories: dict, metric: str = "val_accuracy", title: str | None = None):
+    """One metric of several trainings, per epoch, on one set of axes.
+
+    Parameters
+    ----------
+    histories : dict of str to dict
+        Label of each training → its history (``History.history`` or a cached run's
+        ``.history``); the trainings may have different numbers of epochs.
+    metric : str
+        Key to draw from every history, e.g. ``"val_accuracy"``.
+    title : str, optional
+
+    Returns
+    -------
+    matplotlib Figure
+    """
+    missing = [label for label, history in histories.items() if metric not in history]
+    if not histories or missing:
+        raise ValueError(f"every history needs a {metric!r} curve; missing in {missing or 'an empty dict'}.")
+    fig, ax = plt.subplots(figsize=(5.5, 3.4))
+    for label, history in histories.items():
+        values = np.asarray(history[metric], dtype=float)
+        ax.plot(np.arange(1, len(values) + 1), values, "o-", markersize=3, label=label)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel(metric.replace("_", " "))
+    ax.legend()
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
 def plot_accuracy_under_shift(shifts, accuracies: dict, title: str | None = None):
     """Test accuracy of several models on images shifted by an increasing number of pixels.
 
@@ -530,10 +567,40 @@ def plot_accuracy_under_shift(shifts, accuracies: dict, title: str | None = None
     return fig
 
 
-# ---------------------------------------------------------------------------------------------
-# Chapter 5: interpreting the model (computations in lecture_utils.interpretation)
+def plot_kernel_grid(kernels, ncols: int = 8, size: float = 0.9, titles=None):
+    """A grid of small kernels, each on its own symmetric scale: red positive, blue negative, white 0.
 
-__all__ += ["plot_channel_mosaics", "plot_grad_cam", "plot_top_predictions"]
+    Parameters
+    ----------
+    kernels : array_like, shape (n, kh, kw)
+        E.g. the first-layer weights of a trained Conv2D layer, moved to the first axis.
+    ncols : int
+    size : float
+        Width and height of one panel, in inches.
+    titles : sequence of str, optional
+
+    Returns
+    -------
+    matplotlib Figure
+    """
+    kernels = np.asarray(kernels, dtype=float)
+    if kernels.ndim != 3 or len(kernels) == 0:
+        raise ValueError(f"plot_kernel_grid draws a stack of 2-D kernels of shape (n, kh, kw), got shape {kernels.shape}.")
+    ncols = positive_int(ncols, "ncols")
+    ncols = min(ncols, len(kernels))
+    nrows = -(-len(kernels) // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows), squeeze=False)
+    for ax in axes.flat[len(kernels):]:
+        ax.axis("off")
+    for i, (ax, kernel) in enumerate(zip(axes.flat, kernels)):
+        _show_kernel(ax, kernel, titles[i] if titles is not None else None)
+        ax.spines[:].set_visible(False)
+    fig.tight_layout()
+    return fig
+
+
+# ---------------------------------------------------------------------------------------------
+# Chapter 5: interpreting the model; computations in lecture_utils.interpretation
 
 
 def plot_channel_mosaics(mosaics, titles, cmap: str = "viridis", width: float = 10.0):
@@ -570,6 +637,37 @@ def plot_channel_mosaics(mosaics, titles, cmap: str = "viridis", width: float = 
     return fig
 
 
+def plot_top_predictions(predictions, title: str | None = None, ax=None):
+    """A horizontal bar chart of the top predicted classes and their probabilities.
+
+    Parameters
+    ----------
+    predictions : sequence of (wnid, class_name, probability)
+        One image's list from :func:`lecture_utils.pretrained.decode_predictions`.
+    title : str, optional
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    matplotlib Figure
+    """
+    predictions = list(predictions)
+    if not predictions:
+        raise ValueError("plot_top_predictions needs at least one prediction.")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(5.5, 0.4 * len(predictions) + 0.9))
+    names = [name.replace("_", " ") for _, name, _ in predictions][::-1]
+    probs = [p for _, _, p in predictions][::-1]
+    bars = ax.barh(names, probs, color="tab:blue")
+    ax.bar_label(bars, labels=[f"{p:.3f}" for p in probs], padding=3)
+    ax.set_xlim(0, 1.12)
+    ax.set_xlabel("probability")
+    if title:
+        ax.set_title(title)
+    ax.figure.tight_layout()
+    return ax.figure
+
+
 def plot_grad_cam(image, heatmap, overlay, title: str | None = None, heatmap_title: str = "Heatmap"):
     """Grad-CAM in three panels: the photo, the heatmap at its own resolution, the overlay.
 
@@ -603,112 +701,6 @@ def plot_grad_cam(image, heatmap, overlay, title: str | None = None, heatmap_tit
         fig.suptitle(title)
     fig.tight_layout()
     return fig
-
-
-def plot_top_predictions(predictions, title: str | None = None, ax=None):
-    """A horizontal bar chart of the top predicted classes and their probabilities.
-
-    Parameters
-    ----------
-    predictions : sequence of (wnid, class_name, probability)
-        One image's list from :func:`lecture_utils.pretrained.decode_predictions`.
-    title : str, optional
-    ax : matplotlib Axes, optional
-
-    Returns
-    -------
-    matplotlib Figure
-    """
-    predictions = list(predictions)
-    if not predictions:
-        raise ValueError("plot_top_predictions needs at least one prediction.")
-    if ax is None:
-        _, ax = plt.subplots(figsize=(5.5, 0.4 * len(predictions) + 0.9))
-    names = [name.replace("_", " ") for _, name, _ in predictions][::-1]
-    probs = [p for _, _, p in predictions][::-1]
-    bars = ax.barh(names, probs, color="tab:blue")
-    ax.bar_label(bars, labels=[f"{p:.3f}" for p in probs], padding=3)
-    ax.set_xlim(0, 1.12)
-    ax.set_xlabel("probability")
-    if title:
-        ax.set_title(title)
-    ax.figure.tight_layout()
-    return ax.figure
-
-
-__all__ += ["plot_training_phases"]
-
-
-def plot_training_phases(phases: dict, metrics=("accuracy", "loss"), smooth=None, title: str | None = None):
-    """Learning curves of consecutive trainings of one model, joined, with the phases marked.
-
-    Parameters
-    ----------
-    phases : dict of str to dict
-        Name of each phase, in order (e.g. ``{"frozen base": h1, "fine-tuning": h2}``) → its
-        history (``History.history`` or a cached run's ``.history``), with ``val_`` keys.
-    metrics : sequence of str
-        One panel per metric.
-    smooth : callable, optional
-        Applied to each joined curve (e.g. ``lecture_utils.training.smooth_curve``).
-    title : str, optional
-
-    Returns
-    -------
-    matplotlib Figure
-    """
-    histories = list(phases.values())
-    missing = [(name, m) for name, h in phases.items() for m in metrics
-               if m not in h or f"val_{m}" not in h]
-    if not histories or missing:
-        raise ValueError(f"every phase needs training and validation curves of {list(metrics)}; "
-                         f"missing {missing or 'all: no phases given'}.")
-    lengths = [len(h[metrics[0]]) for h in histories]
-    keys = [key for m in metrics for key in (m, f"val_{m}")]
-    joined = {key: np.concatenate([np.asarray(h[key], dtype=float) for h in histories]) for key in keys}
-    fig = plot_history(joined, metrics=metrics, title=title, smooth=smooth)
-    for ax in fig.axes[:len(metrics)]:
-        for boundary in np.cumsum(lengths)[:-1]:
-            ax.axvline(boundary + 0.5, color="grey", linestyle="--", linewidth=1)
-        for start, length, name in zip(np.cumsum([0, *lengths[:-1]]), lengths, phases):
-            ax.text(start + 0.5 + length / 2, 1.0, name, transform=ax.get_xaxis_transform(),
-                    ha="center", va="bottom", fontsize=8, color="dimgrey")
-    fig.tight_layout()
-    return fig
-
-
-def plot_kernel_grid(kernels, ncols: int = 8, size: float = 0.9, titles=None):
-    """A grid of small kernels, each on its own symmetric scale: red positive, blue negative, white 0.
-
-    Parameters
-    ----------
-    kernels : array_like, shape (n, kh, kw)
-        E.g. the first-layer weights of a trained Conv2D layer, moved to the first axis.
-    ncols : int
-    size : float
-        Width and height of one panel, in inches.
-    titles : sequence of str, optional
-
-    Returns
-    -------
-    matplotlib Figure
-    """
-    kernels = np.asarray(kernels, dtype=float)
-    if kernels.ndim != 3 or len(kernels) == 0:
-        raise ValueError(f"plot_kernel_grid draws a stack of 2-D kernels of shape (n, kh, kw), got shape {kernels.shape}.")
-    ncols = min(ncols, len(kernels))
-    nrows = -(-len(kernels) // ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows), squeeze=False)
-    for ax in axes.flat[len(kernels):]:
-        ax.axis("off")
-    for i, (ax, kernel) in enumerate(zip(axes.flat, kernels)):
-        _show_kernel(ax, kernel, titles[i] if titles is not None else None)
-        ax.spines[:].set_visible(False)
-    fig.tight_layout()
-    return fig
-
-
-__all__ += ["plot_randomisation_cascade"]
 
 
 def plot_randomisation_cascade(cascades: dict, size: float = 1.05):
@@ -764,5 +756,47 @@ def plot_randomisation_cascade(cascades: dict, size: float = 1.05):
     ax.set_xlabel("stages re-initialised, from the top")
     ax.set_ylabel("rank correlation with\nthe trained map")
     ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+# ---------------------------------------------------------------------------------------------
+# Chapter 6: transfer learning; computations in lecture_utils.transfer
+
+
+def plot_training_phases(phases: dict, metrics=("accuracy", "loss"), smooth=None, title: str | None = None):
+    """Learning curves of consecutive trainings of one model, joined, with the phases marked.
+
+    Parameters
+    ----------
+    phases : dict of str to dict
+        Name of each phase, in order (e.g. ``{"frozen base": h1, "fine-tuning": h2}``) → its
+        history (``History.history`` or a cached run's ``.history``), with ``val_`` keys.
+    metrics : sequence of str
+        One panel per metric.
+    smooth : callable, optional
+        Applied to each joined curve (e.g. ``lecture_utils.training.smooth_curve``).
+    title : str, optional
+
+    Returns
+    -------
+    matplotlib Figure
+    """
+    histories = list(phases.values())
+    missing = [(name, m) for name, h in phases.items() for m in metrics
+               if m not in h or f"val_{m}" not in h]
+    if not histories or missing:
+        raise ValueError(f"every phase needs training and validation curves of {list(metrics)}; "
+                         f"missing {missing or 'all: no phases given'}.")
+    lengths = [len(h[metrics[0]]) for h in histories]
+    keys = [key for m in metrics for key in (m, f"val_{m}")]
+    joined = {key: np.concatenate([np.asarray(h[key], dtype=float) for h in histories]) for key in keys}
+    fig = plot_history(joined, metrics=metrics, title=title, smooth=smooth)
+    for ax in fig.axes[:len(metrics)]:
+        for boundary in np.cumsum(lengths)[:-1]:
+            ax.axvline(boundary + 0.5, color="grey", linestyle="--", linewidth=1)
+        for start, length, name in zip(np.cumsum([0, *lengths[:-1]]), lengths, phases):
+            ax.text(start + 0.5 + length / 2, 1.0, name, transform=ax.get_xaxis_transform(),
+                    ha="center", va="bottom", fontsize=8, color="dimgrey")
     fig.tight_layout()
     return fig

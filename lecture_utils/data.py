@@ -44,7 +44,7 @@ __all__ = [
     "FASHION_MNIST_CLASSES",
     "load_svhn_digits",
     "load_imagenet_class_index",
-    "load_image",
+    "read_rgb_image",
     "pet_images_dir",
     "cats_vs_dogs_split",
 ]
@@ -358,7 +358,7 @@ def load_svhn_digits(max_images: int | None = None):
     mirror = mirror_dir()
     if mirror is not None and all((mirror / REGISTRY[f"svhn/sample-{d}"].path).is_file()
                                   for d in _SVHN_SAMPLE_DIGITS):
-        images = np.stack([load_image(fetch(f"svhn/sample-{d}")) for d in _SVHN_SAMPLE_DIGITS])
+        images = np.stack([read_rgb_image(fetch(f"svhn/sample-{d}")) for d in _SVHN_SAMPLE_DIGITS])
         labels = np.array(_SVHN_SAMPLE_DIGITS)
     else:
         from scipy.io import loadmat
@@ -376,7 +376,7 @@ def load_imagenet_class_index() -> dict[int, tuple[str, str]]:
     return {int(k): (v[0], v[1]) for k, v in raw.items()}
 
 
-def load_image(path, size: tuple[int, int] | None = None) -> np.ndarray:
+def read_rgb_image(path, size: tuple[int, int] | None = None) -> np.ndarray:
     """Read an image file as RGB.
 
     Parameters

@@ -105,14 +105,14 @@ def decode_images(paths, size=IMAGE_SIZE, batch_size: int = 256) -> np.ndarray:
     except tf.errors.InvalidArgumentError:
         # A file TensorFlow cannot decode (a CMYK JPEG, say): finish one file at a time, with
         # Pillow as the fallback decoder, and name the file that neither can read.
-        from .data import load_image
+        from .data import read_rgb_image
 
         for i in range(start, len(paths)):
             try:
                 out[i] = decode(str(paths[i])).numpy()
             except tf.errors.InvalidArgumentError:
                 try:
-                    out[i] = resize(load_image(paths[i])).numpy()
+                    out[i] = resize(read_rgb_image(paths[i])).numpy()
                 except ValueError:
                     raise ValueError(f"{paths[i]} is not a readable image; delete or replace it.") from None
     return out

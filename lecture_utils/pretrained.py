@@ -33,7 +33,7 @@ Examples
 --------
 >>> from lecture_utils import pretrained
 >>> model = pretrained.efficientnet_lite0()                       # doctest: +SKIP
->>> x = pretrained.preprocess_input(pretrained.load_image("elephant.jpg")[None])  # doctest: +SKIP
+>>> x = pretrained.preprocess_input(pretrained.imagenet_centre_crop("elephant.jpg")[None])  # doctest: +SKIP
 >>> pretrained.decode_predictions(model.predict(x), top=1)       # doctest: +SKIP
 [[('n02504458', 'African_elephant', 0.889...)]]
 """
@@ -57,13 +57,13 @@ import numpy as np
 from lecture_utils.torch_legacy import load_state_dict
 
 # Keras is imported inside the functions that build models, so that importing this module
-# (for decode_predictions or load_image, say) does not start TensorFlow.
+# (for decode_predictions or imagenet_centre_crop, say) does not start TensorFlow.
 
 __all__ = [
     "LAST_CONV_LAYER",
     "decode_predictions",
     "efficientnet_lite0",
-    "load_image",
+    "imagenet_centre_crop",
     "preprocess_input",
 ]
 
@@ -577,7 +577,7 @@ def decode_predictions(probs, top: int = 5) -> list[list[tuple[str, str, float]]
             for row, classes in zip(probs, order, strict=True)]
 
 
-def load_image(path_or_array, size: int = 224) -> np.ndarray:
+def imagenet_centre_crop(path_or_array, size: int = 224) -> np.ndarray:
     """An image as the network saw ImageNet at evaluation time: central crop, then resize.
 
     The central square of side 224/256 (0.875) of the shorter side is cut out and resized
@@ -600,9 +600,9 @@ def load_image(path_or_array, size: int = 224) -> np.ndarray:
     from PIL import Image
 
     if isinstance(path_or_array, (str, os.PathLike)):
-        from lecture_utils.data import load_image as read_image
+        from lecture_utils.data import read_rgb_image
 
-        pixels = read_image(path_or_array)
+        pixels = read_rgb_image(path_or_array)
     else:
         pixels = _as_rgb_uint8(np.asarray(path_or_array))
     if not isinstance(size, (int, np.integer)) or size < 1:

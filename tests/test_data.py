@@ -177,7 +177,7 @@ def test_unreadable_image_gives_a_clear_error(tmp_path):
     bad = tmp_path / "broken.jpg"
     bad.write_bytes(b"\xff\xd8 not really a jpeg")
     with pytest.raises(ValueError, match="not a readable image"):
-        data.load_image(bad)
+        data.read_rgb_image(bad)
     assert not data._is_readable_jpeg(bad)
 
 

@@ -73,9 +73,9 @@ def photos():
     """The three test photos, cropped and resized the way ImageNet was evaluated."""
     skimage_data = pytest.importorskip("skimage.data")
     return {
-        "elephant": pretrained.load_image(_offline("elephant")),
-        "chelsea": pretrained.load_image(skimage_data.chelsea()),
-        "coffee": pretrained.load_image(skimage_data.coffee()),
+        "elephant": pretrained.imagenet_centre_crop(_offline("elephant")),
+        "chelsea": pretrained.imagenet_centre_crop(skimage_data.chelsea()),
+        "coffee": pretrained.imagenet_centre_crop(skimage_data.coffee()),
     }
 
 
@@ -281,7 +281,7 @@ def _reference_forward(image, state):
 def test_keras_model_matches_the_pytorch_definition(model, state):
     from skimage.data import coffee
 
-    image = pretrained.preprocess_input(pretrained.load_image(coffee()))
+    image = pretrained.preprocess_input(pretrained.imagenet_centre_crop(coffee()))
     features, logits = _reference_forward(image.transpose(2, 0, 1).astype(np.float64), state)
     import keras
 
@@ -357,12 +357,12 @@ def test_bad_arguments_get_clear_errors():
     with pytest.raises(ValueError, match=r"\(N, 1000\)"):
         pretrained.decode_predictions(np.zeros((1, 10)))
     with pytest.raises(ValueError, match=r"\(H, W, 3\)"):
-        pretrained.load_image(np.zeros((10, 10, 2)))
+        pretrained.imagenet_centre_crop(np.zeros((10, 10, 2)))
 
 
-def test_load_image_crops_the_centre():
+def test_imagenet_centre_crop_crops_the_centre():
     image = np.zeros((300, 400, 3), dtype=np.uint8)
     image[:, :50] = 255  # a white band outside the central crop
-    out = pretrained.load_image(image, size=100)
+    out = pretrained.imagenet_centre_crop(image, size=100)
     assert out.shape == (100, 100, 3) and out.dtype == np.uint8 and out.max() == 0
-    assert pretrained.load_image(np.zeros((40, 30)), size=16).shape == (16, 16, 3)
+    assert pretrained.imagenet_centre_crop(np.zeros((40, 30)), size=16).shape == (16, 16, 3)

@@ -4,9 +4,19 @@ nbval collects only ``.ipynb`` files; here every ``book/*.md`` with a jupytext h
 with jupytext and handed to nbval's collector, so the chapters need no committed ``.ipynb``
 copies.  nbval starts the kernel in the file's folder, as the book build does.
 
-Output comparison: the chapters have no stored outputs, so nbval runs in ``--nbval-lax`` mode
-(any error fails the test) and the lecture's numbers are checked by hidden test cells (tagged
-``remove-cell``) with ``assert`` statements inside the chapters.
+The notebook nbval runs is the chapter as it is published (``export/notebooks.py``): the
+shared install cell first, then the chapter's cells.
+
+Output comparison: each chapter's reference outputs (``book/reference/<chapter>.yaml``,
+``export/reference_outputs.py``) are put into the notebook as its stored outputs, and nbval
+(``--nbval``) compares every cell's output with them after the sanitizer
+(``book/reference/sanitize.cfg``, the default ``--nbval-sanitize-with``) has replaced what
+legitimately varies. Exact where this environment is the references' (Python, package versions,
+precision, CPU class); elsewhere decimals to stated significant digits and figures by
+perceptual hash. A cell without a reference (new, or its code changed) fails, saying to run
+``make reference`` (``pytest --write-reference``: run the chapters, record their outputs).
+The lecture's key numbers are also checked by hidden test cells (tagged ``remove-cell``) with
+``assert`` statements inside the chapters.
 
 Memory: with ``LECTURE_KERNEL_MEMORY_LIMIT`` set (e.g. ``2GiB``, as on Binder; ``.ci/run`` sets
 it), each chapter's kernel runs in a cgroup-v1 memory group with that limit, so a chapter that
@@ -30,6 +40,8 @@ import jupytext
 import nbval.plugin
 import pytest
 import yaml
+
+from export import notebooks, reference_outputs
 
 ROOT = Path(__file__).parent
 
@@ -130,10 +142,59 @@ def _kernel_memory_limit(kernel, name):
     return KernelMemoryLimit(pid, limit, name)
 
 
+MISSING_REFERENCE = ("{chapter}: this cell has no reference output (it is new, or its code changed). "
+                     "Run `make reference CHAPTERS={chapter}` (or `make reference` for every chapter) "
+                     "and review the diff of {reference}.")
+
+
+class MystCell(nbval.plugin.IPyNbCell):
+    """nbval's cell test, comparing with the chapter's reference outputs
+    (``export/reference_outputs.py``: figures by size and perceptual hash, and, where this
+    environment is not the references', decimals to stated significant digits)."""
+
+    missing_reference = False
+
+    def runtest(self):
+        super().runtest()
+        if self.missing_reference and self.options["check"]:
+            chapter = self.path.relative_to(self.config.rootpath)
+            self.raise_cell_error(MISSING_REFERENCE.format(
+                chapter=chapter, reference=reference_outputs.reference_path(chapter)))
+
+    def compare_outputs(self, test, ref, skip_compare=None):
+        # The test outputs reduced to what a reference keeps (figures as their summary line);
+        # where a value agrees within the tolerance, the reference's value stands in for it,
+        # so nbval's own comparison (and its diff for what does not agree) decides the rest.
+        test = reference_outputs.as_notebook_outputs(reference_outputs.kept_outputs(test))
+        exact = self.parent.exact
+        for new, old in zip(test, ref):
+            if new.output_type != old.output_type:
+                continue
+            fields = ("text",) if new.output_type == "stream" else tuple(new.get("data", {}))
+            for field in fields:
+                a = new.get(field) if field == "text" else new.data[field]
+                b = old.get(field) if field == "text" else old.get("data", {}).get(field)
+                if not isinstance(a, str) or not isinstance(b, str):
+                    continue
+                if field == reference_outputs.FIGURE:
+                    agree = reference_outputs.figures_agree(
+                        b, a, 0 if exact else reference_outputs.FIGURE_HASH_TOLERANCE)
+                else:
+                    agree = not exact and reference_outputs.texts_agree(self.sanitize(b), self.sanitize(a))
+                if agree:
+                    if field == "text":
+                        new.text = b
+                    else:
+                        new.data[field] = b
+        return super().compare_outputs(test, ref, skip_compare)
+
+
 class MystNotebook(nbval.plugin.IPyNbFile):
-    """nbval's notebook collector, reading the notebook through jupytext."""
+    """nbval's notebook collector, reading the chapter as its published notebook, with its
+    reference outputs as the stored outputs."""
 
     memory = None
+    exact = True
 
     def setup(self):
         super().setup()
@@ -141,8 +202,9 @@ class MystNotebook(nbval.plugin.IPyNbFile):
         self.started = time.perf_counter()
 
     def collect(self):
-        self.notebook = jupytext.read(self.path)
+        self.notebook = notebooks.chapter_notebook(self.path)
         notebook = self.notebook
+        missing = self._merge_references(notebook)
 
         class _Reader:  # stands in for the nbformat module inside nbval's collect()
             @staticmethod
@@ -151,11 +213,39 @@ class MystNotebook(nbval.plugin.IPyNbFile):
 
         original = nbval.plugin.nbformat
         nbval.plugin.nbformat = _Reader
-        try:
-            self.cell_items = list(super().collect())
+        try:  # nbval's items, remade as ours (nbval decided each cell's options)
+            self.cell_items = [MystCell.from_parent(self, name=item.name, cell_num=item.cell_num,
+                                                    cell=item.cell, options=item.options)
+                               for item in super().collect()]
         finally:
             nbval.plugin.nbformat = original
+        for item in self.cell_items:
+            item.missing_reference = item.cell_num in missing
         return self.cell_items
+
+    def _merge_references(self, notebook):
+        """Put the reference outputs into the code cells; the numbers of the cells that have none."""
+        code = [cell for cell in notebook.cells if cell.cell_type == "code"]
+        if self.config.option.write_reference:
+            return set()  # nothing to compare with (the cells have no outputs): the run records them
+        reference = reference_outputs.read_reference(self.path) or {"made_with": None, "cells": {}}
+        if reference["made_with"] is not None:
+            differences = reference_outputs.environment_differences(
+                reference["made_with"], reference_outputs.environment())
+            self.exact = not differences
+            _COMPARISON[self.path.stem] = differences
+        chapter_code = [cell for cell in code if not notebooks.is_install_cell(cell)]
+        keys = dict(zip(map(id, chapter_code), reference_outputs.cell_keys([c.source for c in chapter_code])))
+        missing = set()
+        for number, cell in enumerate(code):
+            kept = reference["cells"].get(keys.get(id(cell)))
+            if kept is None:
+                if id(cell) in keys:
+                    missing.add(number)
+                continue
+            cell.outputs = reference_outputs.as_notebook_outputs(kept)
+            cell.execution_count = number + 1  # nbval compares only cells that ran
+        return missing
 
     def teardown(self):
         if self.memory is not None:
@@ -164,23 +254,39 @@ class MystNotebook(nbval.plugin.IPyNbFile):
         super().teardown()
         if self.memory is not None:
             self.memory.remove()
+        ran = _ran_cleanly(self.cell_items)
+        if ran and self.config.option.write_reference:
+            pairs = [(item.cell.source, item.test_outputs) for item in self.cell_items
+                     if not notebooks.is_install_cell(item.cell)]
+            written = reference_outputs.write_reference(
+                self.path, [source for source, _ in pairs], [out for _, out in pairs],
+                reference_outputs.environment())
+            _WRITTEN.append(written)
         cache_path = _book_cache_path()
-        if cache_path is not None:
+        if ran and cache_path is not None:
             _store_executed(self.notebook, self.cell_items, self.path, cache_path)
 
 
-def _store_executed(notebook, items, path, cache_path):
-    """Put the executed notebook into the book's jupyter-cache, if every cell ran cleanly."""
+_COMPARISON = {}  # chapter -> how its environment differs from its references' (empty: exact)
+_WRITTEN = []  # reference files written by --write-reference
+
+
+def _ran_cleanly(items):
+    """Whether every cell ran, and none raised."""
     outputs = [item.test_outputs for item in items]
-    if any(out is None for out in outputs):
-        return  # a cell was skipped or never ran
-    if any(o.get("output_type") == "error" for out in outputs for o in out):
-        return
+    return not any(out is None or any(o.get("output_type") == "error" for o in out) for out in outputs)
+
+
+def _store_executed(notebook, items, path, cache_path):
+    """Put the executed chapter into the book's jupyter-cache (the caller checked that every
+    cell ran cleanly), without the install cell: the book builds the chapter without it, and
+    the cache matches a notebook by its code cells."""
     from jupyter_cache import get_cache
     from jupyter_cache.base import CacheBundleIn
 
-    code_cells = [cell for cell in notebook.cells if cell.cell_type == "code"]
-    for count, (cell, out) in enumerate(zip(code_cells, outputs), start=1):
+    chapter = [(item.cell, item.test_outputs) for item in items if not notebooks.is_install_cell(item.cell)]
+    notebooks.without_install_cell(notebook)
+    for count, (cell, out) in enumerate(chapter, start=1):
         cell.execution_count = count
         for o in out:
             if o.get("output_type") == "execute_result":
@@ -190,6 +296,19 @@ def _store_executed(notebook, items, path, cache_path):
         CacheBundleIn(notebook, str(path)), check_validity=False, overwrite=True)
 
 
+def pytest_addoption(parser):
+    parser.addoption("--write-reference", action="store_true", default=False,
+                     help="run the chapters and write their outputs as the references "
+                          "(book/reference/<chapter>.yaml) instead of comparing with them")
+
+
+def pytest_configure(config):
+    # The book's sanitizer unless another is named (nbval reads the option per notebook).
+    sanitizer = reference_outputs.sanitizer_path(ROOT / "book")
+    if config.option.nbval_sanitize_with is None and sanitizer.is_file():
+        config.option.nbval_sanitize_with = str(sanitizer)
+
+
 def pytest_collect_file(file_path, parent):
     opt = parent.config.option
     if (opt.nbval or opt.nbval_lax) and _is_notebook(file_path):
@@ -197,6 +316,14 @@ def pytest_collect_file(file_path, parent):
 
 
 def pytest_terminal_summary(terminalreporter):
+    for chapter, differences in _COMPARISON.items():
+        how = ("exactly" if not differences else
+               f"to {reference_outputs.SIGNIFICANT_DIGITS} significant digits, figures within "
+               f"{reference_outputs.FIGURE_HASH_TOLERANCE} hash bits, since here "
+               + "; ".join(differences))
+        terminalreporter.write_line(f"{chapter}: outputs compared with the references {how}")
+    for path in _WRITTEN:
+        terminalreporter.write_line(f"reference outputs written: {path}")
     if _NO_LIMIT:
         terminalreporter.write_line(f"LECTURE_KERNEL_MEMORY_LIMIT NOT ENFORCED: {_NO_LIMIT[0]}; "
                                     "the chapters ran without a memory limit.", yellow=True, bold=True)

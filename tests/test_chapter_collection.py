@@ -3,6 +3,8 @@ and the kernel must run in the chapter's folder."""
 
 from pathlib import Path
 
+import pytest
+
 pytest_plugins = ["pytester"]
 
 HEADER = """---
@@ -21,6 +23,12 @@ kernelspec:
 """
 
 
+@pytest.fixture(autouse=True)
+def _book_modules_importable(monkeypatch):
+    # The copied conftest.py imports export/ (the install cell, the references) from the repository.
+    monkeypatch.setenv("PYTHONPATH", str(Path(__file__).parents[1]))
+
+
 def make_chapter(pytester, *cells):
     pytester.makeconftest((Path(__file__).parents[1] / "conftest.py").read_text())
     book = pytester.mkdir("book")
@@ -34,7 +42,7 @@ def run(pytester):
 
 def test_a_working_chapter_passes_and_runs_in_its_folder(pytester):
     make_chapter(pytester, "import os\nassert os.path.basename(os.getcwd()) == 'book'", "x = 1 + 1")
-    run(pytester).assert_outcomes(passed=2)
+    run(pytester).assert_outcomes(passed=3)  # the install cell, then the two
 
 
 def test_a_broken_cell_fails_the_run(pytester):

@@ -1,9 +1,9 @@
 """The book's public address is written in one place, _config.yml, and nothing disagrees with it.
 
 The launch buttons are made from ``repository: url`` by Jupyter Book (and _ext/launch_links.py),
-the notebooks workflow checks it against the repository it runs in, and each chapter's install
-cell, which must work in a notebook with no repository around it, carries it literally: this
-test is what keeps those copies equal to it.
+the notebooks workflow checks it against the repository it runs in, and the install cell that
+``export/notebooks.py`` puts in front of every chapter when it becomes a notebook (which must
+work with no repository around it) carries it literally, read from there.
 """
 
 import re
@@ -12,6 +12,8 @@ from pathlib import Path
 import jupytext
 import pytest
 import yaml
+
+from export import notebooks
 
 ROOT = Path(__file__).resolve().parents[1]
 ADDRESS = yaml.safe_load((ROOT / "_config.yml").read_text())["repository"]["url"].rstrip("/")
@@ -24,12 +26,19 @@ def test_the_address_is_a_github_repository():
 
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.stem)
 def test_install_cell_installs_from_the_book_address(chapter):
-    first = next(c for c in jupytext.read(chapter).cells if c.cell_type == "code")
+    first = notebooks.chapter_notebook(chapter).cells[0]
     assert "import lecture_utils" in first.source and "%pip install" in first.source, \
-        f"{chapter.name}: the first code cell must install lecture_utils when it is missing"
+        f"{chapter.name}: the notebook's first cell must install lecture_utils when it is missing"
     sources = re.findall(r'"git\+(https://[^"]+)"', first.source)
-    assert sources == [ADDRESS], (f"{chapter.name} installs from {sources}, but _config.yml names "
-                                  f"{ADDRESS}: make them agree")
+    assert sources == [ADDRESS], (f"{chapter.name}'s notebook installs from {sources}, but "
+                                  f"_config.yml names {ADDRESS}")
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.stem)
+def test_no_chapter_carries_its_own_install_cell(chapter):
+    """One install cell for all (export/notebooks.py); a copy in a chapter would run twice."""
+    copies = [c for c in jupytext.read(chapter).cells if c.cell_type == "code" and "%pip install" in c.source]
+    assert not copies, f"{chapter.name} installs packages itself; export/notebooks.py's install cell does that"
 
 
 def test_no_other_file_names_another_address():

@@ -1,6 +1,7 @@
 """A chapter downloaded as a notebook sets itself up: its install cell installs lecture_utils.
 
-As on Colab or a bare Binder: chapter 1, converted to ``.ipynb``, runs in a fresh virtual
+As on Colab or a bare Binder: chapter 1, converted to ``.ipynb`` as the notebooks workflow
+does (``export/notebooks.py``, which puts the install cell first), runs in a fresh virtual
 environment that has only a kernel, in a folder outside the repository. The install cell's
 ``LECTURE_UTILS_SOURCE`` points it at this clone (standing in for the public address, which
 ``tests/test_repository_address.py`` checks). It needs the package index, so it runs only where
@@ -12,9 +13,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-import jupytext
 import nbformat
 import pytest
+
+from export import notebooks
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -23,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
                     reason="needs the package index: set LECTURE_REGISTRY_TESTS=1 (.ci/run does).")
 def test_downloaded_chapter_installs_what_it_needs_and_runs(tmp_path):
     notebook = tmp_path / "01_convolution.ipynb"
-    nbformat.write(jupytext.read(ROOT / "book" / "01_convolution.md"), notebook)
+    nbformat.write(notebooks.chapter_notebook(ROOT / "book" / "01_convolution.md"), notebook)
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     python = venv / ("Scripts" if os.name == "nt" else "bin") / "python"

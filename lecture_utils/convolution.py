@@ -134,12 +134,14 @@ def convolve2d(image, kernel, padding=0, stride: int = 1) -> np.ndarray:
                          f"{padded.shape}; use a smaller kernel or more padding.")
     out_h = (padded.shape[0] - kh) // stride + 1
     out_w = (padded.shape[1] - kw) // stride + 1
+    # [convolve2d-loops] (chapter 1 shows the lines from here to the end marker)
     out = np.empty((out_h, out_w))
     for i in range(out_h):
         for j in range(out_w):
             image_patch = padded[i * stride: i * stride + kh, j * stride: j * stride + kw]
             out[i, j] = np.sum(kernel * image_patch)
     return out
+    # [convolve2d-loops-end]
 
 
 def pool2d(image, size: int = 2, stride: int | None = None, mode: str = "max") -> np.ndarray:

@@ -521,7 +521,7 @@ def _start_images(indices, shape, value_range, noise: float, seed: int) -> np.nd
     return ((low + high) / 2 + (high - low) * noise * np.stack(uniform)).astype(np.float32)
 
 
-# [filter-ascent]
+# [filter-ascent] (chapter 5 shows these two functions, up to the end marker)
 def _mean_activations(model, layer, indices, pre_activation: bool):
     """A function from a batch (one image per filter) to each filter's mean activation."""
     import keras
@@ -707,6 +707,7 @@ def _grad_cam_of(grad_model, x, class_index: int | None) -> GradCAM:
     """Grad-CAM of one preprocessed batch ``x`` of shape (1, H, W, C), see :func:`grad_cam`."""
     import tensorflow as tf
 
+    # [grad-cam] (chapter 5 shows the lines from here to the end marker)
     with tf.GradientTape() as tape:
         feature_map, scores = grad_model(tf.constant(x), training=False)
         feature_map = tf.cast(feature_map, tf.float32)
@@ -721,6 +722,7 @@ def _grad_cam_of(grad_model, x, class_index: int | None) -> GradCAM:
     positive = np.maximum(raw, 0.0)
     peak = positive.max()
     heatmap = positive / peak if peak > 0 else np.zeros_like(positive)
+    # [grad-cam-end]
     return GradCAM(heatmap.astype(np.float32), int(class_index), float(score),
                    weights.astype(np.float32), raw.astype(np.float32))
 

@@ -41,6 +41,7 @@ def mnist_conv_base(input_shape=(28, 28, 1)) -> keras.Sequential:
     """
     # Checked here: Keras would only complain about a negative dimension deep inside a layer.
     input_shape = image_input_shape(input_shape, min_side=_smallest_side(2, last_conv=True))
+    # [mnist-conv-base] (chapter 3 shows the lines from here to the end marker)
     return keras.Sequential([
         keras.Input(input_shape),
         layers.Conv2D(32, (3, 3), activation="relu"),
@@ -49,6 +50,7 @@ def mnist_conv_base(input_shape=(28, 28, 1)) -> keras.Sequential:
         layers.MaxPooling2D((2, 2)),
         layers.Conv2D(64, (3, 3), activation="relu"),
     ], name="mnist_conv_base")
+    # [mnist-conv-base-end]
 
 
 def mnist_convnet(input_shape=(28, 28, 1)) -> keras.Sequential:

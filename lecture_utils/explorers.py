@@ -26,6 +26,7 @@ import numpy as np
 
 from . import convolution as conv
 from . import filters
+from ._checks import int_in_range, positive_int
 
 __all__ = ["GaborFrames", "ConvolutionFrames", "Explorer", "gabor_frames", "convolution_frames",
            "describe_gabor_frame", "gabor_explorer", "convolution_explorer",
@@ -330,6 +331,7 @@ def gabor_explorer(image, frequencies=GABOR_FREQUENCIES, thetas=GABOR_THETAS, si
     -------
     Explorer
     """
+    scale = positive_int(scale, "scale", unit="screen pixels")
     frames = gabor_frames(image, frequencies, thetas, sigmas)
     h, w = frames.image.shape
     box = max(max(k.shape) for k in frames.kernels)
@@ -430,13 +432,13 @@ def convolution_explorer(image, kernel, kernel_name: str = "kernel", image_name:
     -------
     Explorer
     """
+    scale = positive_int(scale, "scale", unit="screen pixels")
     frames = convolution_frames(image, kernel)
     h, w = frames.image.shape
     oh, ow = frames.output.shape
     k = frames.kernel.shape[0]
     steps = len(frames.positions)
-    if not 0 <= initial < steps:
-        raise ValueError(f"initial must be a step between 0 and {steps - 1}, got {initial!r}.")
+    initial = int_in_range(initial, "initial", 0, steps - 1, note=f" (one of the {steps} window positions)")
     picture = _data_uri(_png(_grey_indices(frames.image, 0.0, 1.0)))
     output = _data_uri(_png(_diverging_indices(frames.output)))
     data = {"patches": np.round(frames.patches, 2).reshape(steps, -1).tolist(),

@@ -108,5 +108,12 @@ def test_convolution_widget_carries_every_step():
     assert np.allclose(data["outputs"], np.round(conv.convolve2d(IMAGE, kernel).ravel(), 2))
     assert np.allclose(data["products"][5], np.round((IMAGE[0:3, 5:8] * kernel).ravel(), 2))
     assert 'max="395"' in explorer.html and "Step 6 of 396" in explorer.html
-    with pytest.raises(ValueError, match="initial must be a step"):
+    with pytest.raises(ValueError, match="initial must be an integer from 0 to 395 \\(one of the 396 window positions\\)"):
         explorers.convolution_explorer(IMAGE, kernel, initial=396)
+
+
+@pytest.mark.parametrize("make", [explorers.convolution_explorer,
+                                  lambda image, kernel, scale: explorers.gabor_explorer(image, scale=scale)])
+def test_explorers_need_a_whole_number_of_screen_pixels(make):
+    with pytest.raises(ValueError, match="scale must be a positive integer number of screen pixels, got 2.5"):
+        make(IMAGE, conv.KERNELS["edge detect"], scale=2.5)

@@ -11,15 +11,35 @@ MATHJAX := vendor/mathjax/tex-chtml.js
 HTML := _build/html
 PDF := $(HTML)/lecture9-convnets.pdf
 
-.PHONY: book html slides pdf test check-site benchmark env clean
+.PHONY: book html slides pdf test check-site benchmark env clean reference lock canary
 
 env: $(STAMP)
 
-$(STAMP): requirements.txt pyproject.toml
+# The exact versions CI tested (requirements.lock, made from requirements.txt by `make lock`).
+$(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet -r requirements.lock
 	touch $@
+
+# requirements.txt's ranges resolved for every supported platform and Python 3.11-3.13 at once,
+# keeping the versions the lock already holds where they still fit (uv reads the old file);
+# `make lock UV_FLAGS=--upgrade` moves every package to the newest allowed.
+UV_VERSION ?= 0.13.9
+lock:
+	$(BIN)/python -m pip install --quiet "uv==$(UV_VERSION)"
+	$(BIN)/uv pip compile --universal --python-version 3.11 --quiet $(UV_FLAGS) requirements.txt -o requirements.lock
+
+# Run the chapters (all, or CHAPTERS=book/03_convnets.md ...) and write what each cell printed
+# and displayed to book/reference/<chapter>.yaml; review the diff, then commit it.
+CHAPTERS ?= book
+reference: env
+	$(BIN)/pytest --write-reference $(CHAPTERS)
+
+# The newest versions requirements.txt allows, in a fresh environment: the whole suite, and
+# which reference outputs changed (artifacts/canary/). CANARY_TESTS narrows what runs.
+canary:
+	bash .ci/canary
 
 $(NODE_STAMP): package.json
 	npm install --no-package-lock --no-audit --no-fund --loglevel=error

@@ -255,13 +255,17 @@ class MystNotebook(nbval.plugin.IPyNbFile):
         if self.memory is not None:
             self.memory.remove()
         ran = _ran_cleanly(self.cell_items)
+        pairs = [(item.cell.source, item.test_outputs) for item in self.cell_items
+                 if not notebooks.is_install_cell(item.cell)]
+        sources, outputs = [source for source, _ in pairs], [out or [] for _, out in pairs]
         if ran and self.config.option.write_reference:
-            pairs = [(item.cell.source, item.test_outputs) for item in self.cell_items
-                     if not notebooks.is_install_cell(item.cell)]
-            written = reference_outputs.write_reference(
-                self.path, [source for source, _ in pairs], [out for _, out in pairs],
-                reference_outputs.environment())
-            _WRITTEN.append(written)
+            _WRITTEN.append(reference_outputs.write_reference(
+                self.path, sources, outputs, reference_outputs.environment()))
+        elif self.config.option.write_reference:
+            _WRITTEN.append(f"NOT written, a cell failed or did not run: {self.path}")
+        if self.config.option.record_outputs:  # what ran, failed or not (the canary diffs it)
+            reference_outputs.write_reference(self.path, sources, outputs, reference_outputs.environment(),
+                                              folder=Path(self.config.option.record_outputs))
         cache_path = _book_cache_path()
         if ran and cache_path is not None:
             _store_executed(self.notebook, self.cell_items, self.path, cache_path)
@@ -300,6 +304,9 @@ def pytest_addoption(parser):
     parser.addoption("--write-reference", action="store_true", default=False,
                      help="run the chapters and write their outputs as the references "
                           "(book/reference/<chapter>.yaml) instead of comparing with them")
+    parser.addoption("--record-outputs", metavar="FOLDER", default=None,
+                     help="also write each chapter's outputs, in the reference format, to FOLDER "
+                          "(while comparing; `.ci/canary` diffs them with the references)")
 
 
 def pytest_configure(config):
@@ -323,7 +330,7 @@ def pytest_terminal_summary(terminalreporter):
                + "; ".join(differences))
         terminalreporter.write_line(f"{chapter}: outputs compared with the references {how}")
     for path in _WRITTEN:
-        terminalreporter.write_line(f"reference outputs written: {path}")
+        terminalreporter.write_line(f"reference outputs written: {path}" if isinstance(path, Path) else str(path))
     if _NO_LIMIT:
         terminalreporter.write_line(f"LECTURE_KERNEL_MEMORY_LIMIT NOT ENFORCED: {_NO_LIMIT[0]}; "
                                     "the chapters ran without a memory limit.", yellow=True, bold=True)

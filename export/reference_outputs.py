@@ -314,12 +314,14 @@ _HEADER = """\
 """
 
 
-def write_reference(chapter: Path, sources: list[str], outputs: list, env: dict) -> Path:
-    """Write the reference file of ``chapter`` from its code cells' sources and outputs."""
+def write_reference(chapter: Path, sources: list[str], outputs: list, env: dict,
+                    folder: Path | None = None) -> Path:
+    """Write the reference file of ``chapter`` from its code cells' sources and outputs
+    (into ``folder`` instead of the chapter's reference folder, if given)."""
     chapter = Path(chapter)
     cells = [{"key": key, "code": first_code_line(source), "outputs": kept_outputs(out)}
              for key, source, out in zip(cell_keys(sources), sources, outputs)]
-    path = reference_path(chapter)
+    path = reference_path(chapter) if folder is None else Path(folder) / reference_path(chapter).name
     path.parent.mkdir(parents=True, exist_ok=True)
     body = yaml.dump({"chapter": f"{chapter.parent.name}/{chapter.name}", "made_with": env,
                       "cells": cells}, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100)
@@ -335,3 +337,72 @@ def read_reference(chapter: Path) -> dict | None:
     content = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     return {"made_with": content.get("made_with", {}),
             "cells": {cell["key"]: cell.get("outputs") or [] for cell in content.get("cells", [])}}
+
+
+# --- what changed (the canary) -------------------------------------------------------------
+
+def read_sanitizer(path: Path) -> list[tuple[str, str]]:
+    """The (regex, replacement) pairs of an nbval sanitizer file, as nbval reads them."""
+    return re.findall(r"^regex: (.*)$\n^replace: (.*)$", Path(path).read_text(), flags=re.MULTILINE)
+
+
+def _sanitized(value, patterns):
+    if isinstance(value, str):
+        for regex, replacement in patterns:
+            value = re.sub(regex, replacement, value)
+        return value
+    if isinstance(value, list):
+        return [_sanitized(v, patterns) for v in value]
+    if isinstance(value, dict):
+        return {k: _sanitized(v, patterns) for k, v in value.items()}
+    return value
+
+
+def outputs_diff(reference: Path, new: Path, sanitizer: Path) -> tuple[list[str], str]:
+    """The cells whose (sanitized) outputs differ between two reference files, and a unified diff.
+
+    Cells are matched by key; the environment header is compared as it is (it says which
+    versions made each side).
+    """
+    import difflib
+
+    patterns = read_sanitizer(sanitizer)
+    old, now = (yaml.safe_load(Path(p).read_text(encoding="utf-8")) if Path(p).is_file() else {}
+                for p in (reference, new))
+    old_cells = {c["key"]: c for c in old.get("cells", [])}
+    changed = [f"{c['key']} ({c['code']})" for c in now.get("cells", [])
+               if c["key"] in old_cells
+               and _sanitized(old_cells[c["key"]]["outputs"], patterns) != _sanitized(c["outputs"], patterns)]
+    changed += [f"{c['key']} ({c['code']}): no reference" for c in now.get("cells", []) if c["key"] not in old_cells]
+
+    def text(content):
+        content = {**content, "cells": _sanitized(content.get("cells", []), patterns)}
+        return yaml.dump(content, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100).splitlines(keepends=True)
+
+    diff = "".join(difflib.unified_diff(text(old), text(now), str(reference), str(new)))
+    return changed, diff
+
+
+def main(argv=None) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Which cells' outputs differ between the reference "
+                                                 "outputs and outputs recorded by --record-outputs.")
+    parser.add_argument("references", type=Path, help="the reference folder (book/reference)")
+    parser.add_argument("recorded", type=Path, help="the folder --record-outputs wrote")
+    parser.add_argument("--diff", type=Path, help="write the unified diff of the sanitized outputs here")
+    args = parser.parse_args(argv)
+    sanitizer = args.references / "sanitize.cfg"
+    diffs, lines = [], []
+    for recorded in sorted(args.recorded.glob("*.yaml")):
+        changed, diff = outputs_diff(args.references / recorded.name, recorded, sanitizer)
+        lines.append(f"{recorded.stem}: {len(changed)} cells' outputs changed" + "".join(f"\n  {c}" for c in changed))
+        diffs.append(diff)
+    print("\n".join(lines) or f"no recorded outputs in {args.recorded}")
+    if args.diff:
+        args.diff.write_text("".join(diffs), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

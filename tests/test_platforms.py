@@ -2,7 +2,8 @@
 
 Nothing is installed and no target machine is needed: ``pip install --dry-run --report`` with
 ``--platform``/``--python-version`` resolves ``requirements.txt`` (plus the package's own
-dependencies) to wheels for another OS, CPU and Python.  pip evaluates environment markers
+dependencies) to wheels for another OS, CPU and Python, and resolves ``requirements.lock`` (the
+exact versions CI tested, ``make lock``) to exactly its pins there.  pip evaluates environment markers
 (``sys_platform``, ``platform_machine``, ``python_version``) for the machine it runs on, not
 for ``--platform``, so the resolver runs in a process whose marker environment is the target's;
 otherwise ``tensorflow-cpu ; platform_machine == "x86_64"`` would be judged for this machine.
@@ -64,23 +65,48 @@ sys.exit(main(sys.argv[2:]))
 """
 
 
-def requirements_for_resolution(tmp_path: Path) -> Path:
-    """requirements.txt with the editable project replaced by the project's own dependencies."""
-    lines = [line for line in (ROOT / "requirements.txt").read_text().splitlines()
+SOURCES = ["requirements.txt", "requirements.lock"]
+
+
+def requirements_for_resolution(tmp_path: Path, source: str = "requirements.txt") -> Path:
+    """``source`` with the editable project replaced by the project's own dependencies (the
+    lock pins those already)."""
+    lines = [line for line in (ROOT / source).read_text().splitlines()
              if not line.strip().startswith("-e")]
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    path = tmp_path / "requirements-resolve.txt"
+    path = tmp_path / f"{source}-resolve.txt"
     path.write_text("\n".join(lines + project["dependencies"]) + "\n")
     return path
+
+
+def lock_pins(markers: dict) -> dict:
+    """The lock's ``name: version`` for a target's marker environment."""
+    from packaging.markers import Marker
+    from packaging.requirements import Requirement
+
+    pins = {}
+    for line in (ROOT / "requirements.lock").read_text().splitlines():
+        if not line or line[0] in "#- ":
+            continue
+        requirement = Requirement(line)
+        if requirement.marker is None or requirement.marker.evaluate({**markers, "extra": ""}):
+            pins[re.sub(r"[-_.]+", "-", requirement.name).lower()] = str(requirement.specifier).removeprefix("==")
+    return pins
+
+
+def target_markers(platform: str, python: str) -> dict:
+    """The marker environment of a target platform and Python version."""
+    return {**PLATFORMS[platform]["markers"], "python_version": python,
+            "python_full_version": f"{python}.0", "implementation_name": "cpython",
+            "platform_python_implementation": "CPython"}
 
 
 def resolve(platform: str, python: str, requirements: Path, workdir: Path) -> dict:
     """pip's report of what it would install on ``platform`` with ``python`` (a version)."""
     spec = PLATFORMS[platform]
     major, minor = python.split(".")
-    markers = {**spec["markers"], "python_version": python, "python_full_version": f"{python}.0",
-               "implementation_name": "cpython", "platform_python_implementation": "CPython"}
-    report = workdir / f"{platform.replace(' ', '_')}-{python}.json"
+    markers = target_markers(platform, python)
+    report = workdir / f"{requirements.name}-{platform.replace(' ', '_')}-{python}.json"
     command = [sys.executable, "-c", _PIP_AS_TARGET, json.dumps(markers),
                "install", "--dry-run", "--ignore-installed", "--only-binary=:all:",
                "--quiet", "--disable-pip-version-check", "--no-warn-script-location",
@@ -100,7 +126,7 @@ def resolve(platform: str, python: str, requirements: Path, workdir: Path) -> di
     tensorflow = [f"{name}=={versions[name]}" for name in ("tensorflow", "tensorflow-cpu")
                   if name in versions]
     return {"ok": True, "packages": len(installed), "tensorflow": ", ".join(tensorflow),
-            "keras": versions.get("keras")}
+            "keras": versions.get("keras"), "versions": versions}
 
 
 @pytest.fixture(scope="module")
@@ -108,16 +134,16 @@ def resolution_matrix(tmp_path_factory):
     if os.environ.get("LECTURE_REGISTRY_TESTS") != "1":
         pytest.skip("needs the package index: set LECTURE_REGISTRY_TESTS=1 (.ci/run does).")
     workdir = tmp_path_factory.mktemp("resolve")
-    requirements = requirements_for_resolution(workdir)
-    targets = [(platform, python) for platform in PLATFORMS for python in PYTHONS]
+    files = {source: requirements_for_resolution(workdir, source) for source in SOURCES}
+    targets = [(source, platform, python) for source in SOURCES for platform in PLATFORMS for python in PYTHONS]
     with ThreadPoolExecutor(max_workers=4) as pool:
-        results = pool.map(lambda t: resolve(*t, requirements, workdir), targets)
+        results = pool.map(lambda t: resolve(t[1], t[2], files[t[0]], workdir), targets)
         matrix = dict(zip(targets, results))
-    lines = ["resolution matrix (platform, Python -> what pip resolves):"]
-    for (platform, python), result in matrix.items():
+    lines = ["resolution matrix (requirements, platform, Python -> what pip resolves):"]
+    for (source, platform, python), result in matrix.items():
         outcome = (f"{result['packages']} wheels, {result['tensorflow']}, keras=={result['keras']}"
                    if result["ok"] else f"NOT RESOLVED: {result['error']}")
-        lines.append(f"  {platform:15} {python}: {outcome}")
+        lines.append(f"  {source:17} {platform:15} {python}: {outcome}")
     print("\n" + "\n".join(lines))
     (ROOT / "artifacts").mkdir(exist_ok=True)
     (ROOT / "artifacts" / "resolution-matrix.txt").write_text("\n".join(lines) + "\n")
@@ -126,8 +152,21 @@ def resolution_matrix(tmp_path_factory):
 
 @pytest.mark.parametrize("python", PYTHONS)
 @pytest.mark.parametrize("platform", list(PLATFORMS))
-def test_requirements_resolve_to_wheels(resolution_matrix, platform, python):
-    result = resolution_matrix[(platform, python)]
-    assert result["ok"], f"{platform}, Python {python}: {result['error']}"
-    assert result["tensorflow"], f"{platform}, Python {python}: no TensorFlow package resolved"
-    assert result["keras"], f"{platform}, Python {python}: Keras not resolved"
+@pytest.mark.parametrize("source", SOURCES)
+def test_requirements_resolve_to_wheels(resolution_matrix, source, platform, python):
+    result = resolution_matrix[(source, platform, python)]
+    assert result["ok"], f"{source}, {platform}, Python {python}: {result['error']}"
+    assert result["tensorflow"], f"{source}, {platform}, Python {python}: no TensorFlow package resolved"
+    assert result["keras"], f"{source}, {platform}, Python {python}: Keras not resolved"
+
+
+@pytest.mark.parametrize("python", PYTHONS)
+@pytest.mark.parametrize("platform", list(PLATFORMS))
+def test_the_lock_installs_exactly_its_pins(resolution_matrix, platform, python):
+    result = resolution_matrix[("requirements.lock", platform, python)]
+    assert result["ok"], f"requirements.lock, {platform}, Python {python}: {result['error']}"
+    pins = lock_pins(target_markers(platform, python))
+    other = {name: (version, pins.get(name)) for name, version in result["versions"].items()
+             if name != "lecture-utils" and pins.get(name) != version}
+    assert not other, (f"{platform}, Python {python}: pip installs other versions than the lock "
+                       f"(installed, locked): {other}; run `make lock`")

@@ -3,7 +3,6 @@
 - receptive fields: how far the view of a unit reaches into the input, layer after layer;
 - the cost of a convolution: parameters and multiply-adds, per layer and for a whole model;
 - translation invariance: shifting images and measuring how much a feature map changes;
-- a residual block (identity or 1×1-projection shortcut) and a small ResNet built from it;
 - real-world networks without their weights (to count and time them in little memory);
 - forward cost: the measured wall-clock time per image of a model.
 
@@ -31,8 +30,6 @@ __all__ = [
     "shifted_images",
     "relative_change",
     "relative_change_per_layer",
-    "residual_block",
-    "small_resnet",
     "architecture_without_weights",
     "with_zero_weights",
     "forward_seconds_per_image",
@@ -404,98 +401,6 @@ def relative_change_per_layer(model, images, shifts) -> np.ndarray:
         moved = layer_outputs(shifted_images(images, dx=shift))
         changes[i] = [relative_change(r, m) for r, m in zip(reference, moved)]
     return changes
-
-
-# ---------------------------------------------------------------------------------------------
-# Residual networks
-
-
-# Batch normalisation keeps moving averages of the batch statistics for inference. With Keras'
-# default momentum (0.99) they need many hundreds of steps to forget their initial values, so a
-# network trained for a few hundred steps would predict with wrong statistics; 0.9 suffices.
-_BN_MOMENTUM = 0.9
-
-
-def residual_block(x, filters: int, stride: int = 1, name: str = "block"):
-    """A ResNet basic block, built with the functional API.
-
-    ``Conv3×3(stride) → BN → ReLU → Conv3×3 → BN``, plus a shortcut from the input, then ReLU.
-    The shortcut is the input itself (*identity*) when the shapes already match; when the
-    block halves the resolution or changes the number of channels, it is a 1×1 convolution
-    with the block's stride (*projection*) followed by BN, so that the two can be added.
-
-    Parameters
-    ----------
-    x : KerasTensor, shape (batch, H, W, C)
-    filters : int
-        Output channels.
-    stride : int
-        1 keeps the resolution, 2 halves it.
-    name : str
-        Prefix of the layer names (``{name}_conv1``, ``{name}_shortcut``, ``{name}_add``, …).
-
-    Returns
-    -------
-    KerasTensor, shape (batch, ceil(H / stride), ceil(W / stride), filters)
-    """
-    from keras import layers
-
-    filters = positive_int(filters, "filters")
-    stride = positive_int(stride, "stride")
-    if len(x.shape) != 4:
-        raise ValueError(f"residual_block expects a 4-D feature map (batch, H, W, C), got shape {x.shape}.")
-    shortcut = x
-    if stride != 1 or x.shape[-1] != filters:
-        shortcut = layers.Conv2D(filters, 1, strides=stride, use_bias=False, name=f"{name}_shortcut")(x)
-        shortcut = layers.BatchNormalization(momentum=_BN_MOMENTUM, name=f"{name}_shortcut_bn")(shortcut)
-    y = layers.Conv2D(filters, 3, strides=stride, padding="same", use_bias=False, name=f"{name}_conv1")(x)
-    y = layers.BatchNormalization(momentum=_BN_MOMENTUM, name=f"{name}_bn1")(y)
-    y = layers.Activation("relu", name=f"{name}_relu1")(y)
-    y = layers.Conv2D(filters, 3, padding="same", use_bias=False, name=f"{name}_conv2")(y)
-    y = layers.BatchNormalization(momentum=_BN_MOMENTUM, name=f"{name}_bn2")(y)
-    y = layers.Add(name=f"{name}_add")([y, shortcut])
-    return layers.Activation("relu", name=f"{name}_out")(y)
-
-
-def small_resnet(input_shape=(28, 28, 1), num_classes: int = 10, filters=(16, 32, 64)):
-    """A small ResNet: a stem, one residual block per entry of ``filters``, GAP, softmax.
-
-    Like ResNet50's, the stem is a convolution followed by a 2×2 max-pooling, so the blocks
-    work at half the input resolution. The first block, with as many filters as the stem, has
-    an identity shortcut; every later block halves the resolution with a 1×1-stride-2
-    projection shortcut. With the defaults on 28×28×1 MNIST digits: stem 14×14×16 →
-    14×14×16 → 7×7×32 → 4×4×64 → 10 classes.
-
-    Parameters
-    ----------
-    input_shape : tuple
-        (height, width, channels).
-    num_classes : int
-    filters : sequence of int
-        Channels of the stem and first block, then of each further block.
-
-    Returns
-    -------
-    keras.Model (functional, uncompiled), named ``small_resnet``
-    """
-    import keras
-    from keras import layers
-
-    filters = [positive_int(f, "every entry of filters") for f in filters]
-    if not filters:
-        raise ValueError("small_resnet needs at least one block (filters is empty).")
-    num_classes = positive_int(num_classes, "num_classes")
-    input_shape = image_input_shape(input_shape, min_side=2)  # the stem's 2×2 max-pooling
-    inputs = keras.Input(input_shape, name="image")
-    x = layers.Conv2D(filters[0], 3, padding="same", use_bias=False, name="stem_conv")(inputs)
-    x = layers.BatchNormalization(momentum=_BN_MOMENTUM, name="stem_bn")(x)
-    x = layers.Activation("relu", name="stem_relu")(x)
-    x = layers.MaxPooling2D(2, name="stem_pool")(x)
-    for i, f in enumerate(filters):
-        x = residual_block(x, f, stride=1 if i == 0 else 2, name=f"block{i + 1}")
-    x = layers.GlobalAveragePooling2D(name="gap")(x)
-    outputs = layers.Dense(num_classes, activation="softmax", name="classifier")(x)
-    return keras.Model(inputs, outputs, name="small_resnet")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -17,7 +17,6 @@ or corrupted download never leaves a file that looks valid.
 from __future__ import annotations
 
 import gzip
-import hashlib
 import json
 import os
 import shutil
@@ -30,6 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from ._checks import positive_int
+from .cache import atomic_write, cache_dir, file_digest
 
 __all__ = [
     "DataFile",
@@ -37,7 +37,6 @@ __all__ = [
     "DataNotFoundError",
     "ChecksumError",
     "mirror_dir",
-    "cache_dir",
     "fetch",
     "load_mnist",
     "load_fashion_mnist",
@@ -164,22 +163,6 @@ def mirror_dir() -> Path | None:
     return Path(value).expanduser() if value else None
 
 
-def cache_dir() -> Path:
-    """Root of the cache (``LECTURE_CACHE_DIR``, default ``~/.cache/lecture9``), created if needed."""
-    root = Path(os.environ.get("LECTURE_CACHE_DIR", "~/.cache/lecture9")).expanduser()
-    root.mkdir(parents=True, exist_ok=True)
-    return root
-
-
-def _content_digest(path: Path, algorithm: str) -> str:
-    digest = hashlib.new(algorithm)
-    opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 # Verified files, keyed by (path, size, mtime): a chapter that loads MNIST twice hashes it once.
 _verified: set[tuple[str, int, int]] = set()
 
@@ -193,7 +176,7 @@ def _matches(path: Path, checksum: str | None) -> bool:
         return True
     algorithm, expected = checksum.split(":", 1)
     try:
-        ok = _content_digest(path, algorithm) == expected
+        ok = file_digest(path, algorithm) == expected
     except (OSError, EOFError, gzip.BadGzipFile):
         ok = False
     if ok:
@@ -259,11 +242,8 @@ def fetch(key: str) -> Path:
     cached.parent.mkdir(parents=True, exist_ok=True)
     errors = []
     for url in entry.urls:
-        # Same suffix as the target, so a .gz download is verified by its decompressed content.
-        fd, tmp_name = tempfile.mkstemp(dir=cached.parent, prefix=".partial-", suffix=f"-{cached.name}")
-        os.close(fd)
-        tmp = Path(tmp_name)
-        try:
+        def download_verified(tmp, url=url):
+            # The temporary name ends like the target, so a .gz download is verified by its content.
             _download(url, tmp)
             if not _matches(tmp, entry.checksum):
                 raise ChecksumError(
@@ -271,14 +251,13 @@ def fetch(key: str) -> Path:
                     f"({entry.checksum}), so nothing was kept; try again, or download it by hand "
                     f"into <LECTURE_DATA_DIR>/{entry.path}."
                 )
-            os.replace(tmp, cached)
-            return cached
+
+        try:
+            return atomic_write(cached, download_verified)
         except ChecksumError:
             raise
         except Exception as error:  # any network failure: try the next mirror URL
             errors.append(f"{url}: {type(error).__name__}")
-        finally:
-            tmp.unlink(missing_ok=True)
 
     where = f"LECTURE_DATA_DIR ({mirror})" if mirror else "LECTURE_DATA_DIR (unset)"
     raise DataNotFoundError(

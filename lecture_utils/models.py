@@ -1,7 +1,16 @@
-"""The networks the lecture builds, layer for layer, as compiled-ready Keras models.
+"""The networks the book builds, layer for layer: every builder in one place.
 
-Each builder returns an *uncompiled* ``keras.Model`` so that a chapter shows the ``compile``
-call (optimizer, loss, metrics) where the lecture discusses it.
+- the lecture's MNIST ConvNets and the dense network they are compared with;
+- the lecture's cats-vs-dogs ConvNet;
+- a residual block and a small ResNet built from it;
+- the classifiers on a pretrained convolutional base (transfer learning), with the layer
+  that keeps a base in inference mode inside ``fit()``.
+
+Each builder returns an *uncompiled* ``keras.Model`` (or, for a block, a Keras tensor), so that
+the optimizer, loss and schedule come from the training that uses it
+(:mod:`lecture_utils.trainings`).  The pretrained EfficientNet-Lite0 itself is built where its
+weights are converted, in :mod:`lecture_utils.pretrained`; the real-world networks counted in
+chapter 3 come from ``keras.applications``.
 """
 
 from __future__ import annotations
@@ -9,7 +18,8 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-from ._checks import image_input_shape
+from ._checks import image_input_shape, positive_int
+
 
 def _smallest_side(blocks: int, last_conv: bool) -> int:
     """Smallest input side that survives ``blocks`` × (3×3 valid conv, 2×2 pool), then a 3×3 conv."""
@@ -25,6 +35,12 @@ __all__ = [
     "mnist_gap_convnet",
     "mnist_dense_net",
     "cats_vs_dogs_convnet",
+    "residual_block",
+    "small_resnet",
+    "InferenceMode",
+    "unit_to_efficientnet",
+    "feature_classifier",
+    "frozen_base_classifier",
 ]
 
 
@@ -116,3 +132,216 @@ def cats_vs_dogs_convnet(input_shape=(150, 150, 3), dropout: float | None = None
         stack.append(layers.Dropout(dropout))
     stack += [layers.Dense(512, activation="relu"), layers.Dense(1, activation="sigmoid")]
     return keras.Sequential(stack, name="cats_vs_dogs_convnet")
+
+
+# ---------------------------------------------------------------------------------------------
+# Residual networks
+
+
+# Batch normalisation keeps moving averages of the batch statistics for inference. With Keras'
+# default momentum (0.99) they need many hundreds of steps to forget their initial values, so a
+# network trained for a few hundred steps would predict with wrong statistics; 0.9 suffices.
+_BN_MOMENTUM = 0.9
+
+
+def residual_block(x, filters: int, stride: int = 1, name: str = "block"):
+    """A ResNet basic block, built with the functional API.
+
+    ``Conv3×3(stride) → BN → ReLU → Conv3×3 → BN``, plus a shortcut from the input, then ReLU.
+    The shortcut is the input itself (*identity*) when the shapes already match; when the
+    block halves the resolution or changes the number of channels, it is a 1×1 convolution
+    with the block's stride (*projection*) followed by BN, so that the two can be added.
+
+    Parameters
+    ----------
+    x : KerasTensor, shape (batch, H, W, C)
+    filters : int
+        Output channels.
+    stride : int
+        1 keeps the resolution, 2 halves it.
+    name : str
+        Prefix of the layer names (``{name}_conv1``, ``{name}_shortcut``, ``{name}_add``, …).
+
+    Returns
+    -------
+    KerasTensor, shape (batch, ceil(H / stride), ceil(W / stride), filters)
+    """
+    filters = positive_int(filters, "filters")
+    stride = positive_int(stride, "stride")
+    if len(x.shape) != 4:
+        raise ValueError(f"residual_block expects a 4-D feature map (batch, H, W, C), got shape {x.shape}.")
+    # [residual-block] (chapter 3 shows the lines from here to the end marker)
+    shortcut = x
+    if stride != 1 or x.shape[-1] != filters:
+        shortcut = layers.Conv2D(filters, 1, strides=stride, use_bias=False, name=f"{name}_shortcut")(x)
+        shortcut = layers.BatchNormalization(momentum=_BN_MOMENTUM, name=f"{name}_shortcut_bn")(shortcut)
+    y = layers.Conv2D(filters, 3, strides=stride, padding="same", use_bias=False, name=f"{name}_conv1")(x)
+    y = layers.BatchNormalization(momentum=_BN_MOMENTUM, name=f"{name}_bn1")(y)
+    y = layers.Activation("relu", name=f"{name}_relu1")(y)
+    y = layers.Conv2D(filters, 3, padding="same", use_bias=False, name=f"{name}_conv2")(y)
+    y = layers.BatchNormalization(momentum=_BN_MOMENTUM, name=f"{name}_bn2")(y)
+    y = layers.Add(name=f"{name}_add")([y, shortcut])
+    return layers.Activation("relu", name=f"{name}_out")(y)
+    # [residual-block-end]
+
+
+def small_resnet(input_shape=(28, 28, 1), num_classes: int = 10, filters=(16, 32, 64)):
+    """A small ResNet: a stem, one residual block per entry of ``filters``, GAP, softmax.
+
+    Like ResNet50's, the stem is a convolution followed by a 2×2 max-pooling, so the blocks
+    work at half the input resolution. The first block, with as many filters as the stem, has
+    an identity shortcut; every later block halves the resolution with a 1×1-stride-2
+    projection shortcut. With the defaults on 28×28×1 MNIST digits: stem 14×14×16 →
+    14×14×16 → 7×7×32 → 4×4×64 → 10 classes.
+
+    Parameters
+    ----------
+    input_shape : tuple
+        (height, width, channels).
+    num_classes : int
+    filters : sequence of int
+        Channels of the stem and first block, then of each further block.
+
+    Returns
+    -------
+    keras.Model (functional, uncompiled), named ``small_resnet``
+    """
+    filters = [positive_int(f, "every entry of filters") for f in filters]
+    if not filters:
+        raise ValueError("small_resnet needs at least one block (filters is empty).")
+    num_classes = positive_int(num_classes, "num_classes")
+    input_shape = image_input_shape(input_shape, min_side=2)  # the stem's 2×2 max-pooling
+    inputs = keras.Input(input_shape, name="image")
+    x = layers.Conv2D(filters[0], 3, padding="same", use_bias=False, name="stem_conv")(inputs)
+    x = layers.BatchNormalization(momentum=_BN_MOMENTUM, name="stem_bn")(x)
+    x = layers.Activation("relu", name="stem_relu")(x)
+    x = layers.MaxPooling2D(2, name="stem_pool")(x)
+    for i, f in enumerate(filters):
+        x = residual_block(x, f, stride=1 if i == 0 else 2, name=f"block{i + 1}")
+    x = layers.GlobalAveragePooling2D(name="gap")(x)
+    outputs = layers.Dense(num_classes, activation="softmax", name="classifier")(x)
+    return keras.Model(inputs, outputs, name="small_resnet")
+
+
+# ---------------------------------------------------------------------------------------------
+# Classifiers on a pretrained convolutional base (transfer learning)
+
+
+@keras.saving.register_keras_serializable(package="lecture_utils")
+class InferenceMode(keras.layers.Layer):
+    """Wraps a model so that it always runs in inference mode, also inside ``fit()``.
+
+    Batch normalisation then normalises with its stored (ImageNet) statistics and never
+    updates them, and dropout is off — whether or not the wrapped layers are trainable.
+    Trainable layers of the wrapped model are still trained by the outer model's optimizer.
+
+    Parameters
+    ----------
+    model : keras.Model
+        E.g. a pretrained convolutional base; available as ``.model``.
+    """
+
+    def __init__(self, model, **kwargs):
+        super().__init__(**kwargs)
+        if not isinstance(model, keras.Model):
+            raise ValueError(f"InferenceMode wraps a keras.Model, got {type(model).__name__}.")
+        self.model = model
+
+    def call(self, inputs):
+        return self.model(inputs, training=False)
+
+    def compute_output_shape(self, input_shape):
+        return self.model.compute_output_shape(input_shape)
+
+    def get_config(self):
+        return {**super().get_config(), "model": keras.saving.serialize_keras_object(self.model)}
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        model = keras.saving.deserialize_keras_object(config.pop("model"))
+        return cls(model, **config)
+
+
+def unit_to_efficientnet(name: str = "efficientnet_preprocessing"):
+    """A layer mapping images in [0, 1] to EfficientNet-Lite0's input scale.
+
+    :func:`lecture_utils.images.make_dataset` divides pixels by 255; the pretrained weights
+    expect ``(x - 127) / 128`` of 0–255 values (:func:`lecture_utils.pretrained.preprocess_input`).
+    With ``u = x / 255`` that is ``u * 255/128 - 127/128``, a ``Rescaling`` layer.
+
+    Returns
+    -------
+    keras.layers.Rescaling
+        Maps (N, H, W, 3) in [0, 1] to (N, H, W, 3) in [-0.99, 1.0].
+    """
+    return keras.layers.Rescaling(255 / 128, offset=-127 / 128, name=name)
+
+
+def feature_classifier(feature_shape, units: int = 256, dropout: float | None = 0.5):
+    """The lecture's dense network on stored features: Flatten → Dense(ReLU) → Dropout → Dense(1).
+
+    Parameters
+    ----------
+    feature_shape : tuple of int
+        Shape of one feature map, e.g. (5, 5, 1280) (the lecture: (4, 4, 512)).
+    units : int
+        Width of the hidden Dense layer.
+    dropout : float or None
+        Rate of the Dropout layer before the output; None for none.
+
+    Returns
+    -------
+    keras.Sequential
+        Input (N,) + feature_shape, output (N, 1) sigmoid probabilities of "dog"; uncompiled.
+    """
+    if not len(feature_shape):
+        raise ValueError("feature_shape must be the shape of one feature map, e.g. (5, 5, 1280), got ().")
+    feature_shape = tuple(positive_int(s, "every entry of feature_shape") for s in feature_shape)
+    units = positive_int(units, "units")
+    if dropout is not None and not (isinstance(dropout, (int, float)) and 0 <= dropout < 1):
+        raise ValueError(f"dropout must be a rate in [0, 1) or None, got {dropout!r}.")
+    stack = [keras.Input(tuple(feature_shape)), keras.layers.Flatten(name="flatten"),
+             keras.layers.Dense(units, activation="relu", name="dense")]
+    if dropout:
+        stack.append(keras.layers.Dropout(dropout, name="dropout"))
+    stack.append(keras.layers.Dense(1, activation="sigmoid", name="output"))
+    return keras.Sequential(stack, name="feature_classifier")
+
+
+def frozen_base_classifier(conv_base, units: int = 256, dropout: float | None = None,
+                           preprocessing=None):
+    """A frozen convolutional base with the lecture's dense classifier on top.
+
+    Input photos in [0, 1] (what :func:`lecture_utils.images.make_dataset` yields) →
+    ``preprocessing`` → ``InferenceMode(conv_base)`` → Flatten → Dense(ReLU) → (Dropout) →
+    Dense(1, sigmoid).  The base is frozen (``trainable = False``).
+
+    Parameters
+    ----------
+    conv_base : keras.Model
+        With a fixed input shape (H, W, 3).
+    units : int
+    dropout : float or None
+    preprocessing : keras layer, optional
+        Maps photos in [0, 1] to what ``conv_base`` expects; default
+        :func:`unit_to_efficientnet` (EfficientNet-Lite0's ``preprocess_input``).
+
+    Returns
+    -------
+    keras.Model
+        Input (N, H, W, 3), output (N, 1); uncompiled.  The wrapped base is
+        ``model.get_layer("conv_base").model``.
+    """
+    if not isinstance(conv_base, keras.Model) or None in conv_base.input_shape[1:]:
+        raise ValueError("conv_base must be a keras.Model with a fixed input shape (H, W, 3).")
+    conv_base.trainable = False
+    inputs = keras.Input(conv_base.input_shape[1:], name="photo")
+    x = (preprocessing if preprocessing is not None else unit_to_efficientnet())(inputs)
+    x = InferenceMode(conv_base, name="conv_base")(x)
+    x = keras.layers.Flatten(name="flatten")(x)
+    x = keras.layers.Dense(units, activation="relu", name="dense")(x)
+    if dropout:
+        x = keras.layers.Dropout(dropout, name="dropout")(x)
+    outputs = keras.layers.Dense(1, activation="sigmoid", name="output")(x)
+    return keras.Model(inputs, outputs, name="frozen_base_classifier")

@@ -42,18 +42,17 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import hashlib
 import importlib.metadata
 import importlib.util
 import json
 import os
 import string
-import tempfile
 import warnings
 from pathlib import Path
 
 import numpy as np
 
+from lecture_utils.cache import atomic_write, cache_folder, file_digest
 from lecture_utils.torch_legacy import load_state_dict
 
 # Keras is imported inside the functions that build models, so that importing this module
@@ -309,35 +308,16 @@ def _find_pth() -> Path:
     )
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _read_torch_weights() -> dict[str, list[np.ndarray]]:
     """Read and convert the installed .pth; a damaged file gives one clear error."""
     pth = _find_pth()
-    if _sha256(pth) != _PTH_SHA256:
+    if file_digest(pth) != _PTH_SHA256:
         raise ValueError(f"{pth} is damaged or not the expected release (sha256 mismatch); {_REINSTALL}.")
     return _keras_weights_from_torch(load_state_dict(pth, hint=_REINSTALL))
 
 
-def _cache_dir() -> Path:
-    """The project cache; falls back to the same default if the data layer is unavailable."""
-    try:
-        from lecture_utils.data import cache_dir
-    except ImportError:  # the module is imported on its own, outside the package
-        root = Path(os.environ.get("LECTURE_CACHE_DIR", "~/.cache/lecture9")).expanduser()
-        root.mkdir(parents=True, exist_ok=True)
-        return root
-    return cache_dir()
-
-
 def _weights_file() -> Path:
-    return _cache_dir() / "weights" / _WEIGHTS_NAME
+    return cache_folder("weights") / _WEIGHTS_NAME
 
 
 def _sidecar(path: Path) -> Path:
@@ -355,42 +335,23 @@ def _cache_problem(path: Path) -> str | None:
         return "its checksum file is missing or unreadable"
     if not isinstance(meta, dict) or meta.get("format") != _WEIGHTS_FORMAT:
         return _STALE
-    if meta.get("sha256") != _sha256(path):
+    if meta.get("sha256") != file_digest(path):
         return "its sha256 does not match (truncated or modified)"
     return None
 
 
-# mkstemp creates files readable by their owner only; a cache is ordinary data.
-_CACHE_FILE_MODE = 0o644
-
-
-def _atomic_write_text(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    with os.fdopen(fd, "w") as f:
-        f.write(text)
-    os.chmod(tmp, _CACHE_FILE_MODE)
-    os.replace(tmp, path)
-
-
 def _save_cache(model, path: Path) -> None:
-    """Write the weights, then their checksum, each via a temporary file and ``os.replace``.
+    """Write the weights, then their checksum, each completely or not at all.
 
     A crash between the two leaves a checksum that does not match, which the next load
     detects, so a half-written file is never trusted.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
-    # Keras insists on the .weights.h5 suffix, so the temporary name keeps it.
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".weights.h5")
-    os.close(fd)
-    try:
-        model.save_weights(tmp, overwrite=True)
-        digest = _sha256(Path(tmp))
-        os.chmod(tmp, _CACHE_FILE_MODE)
-        os.replace(tmp, path)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
-    _atomic_write_text(_sidecar(path), json.dumps({"format": _WEIGHTS_FORMAT, "sha256": digest,
-                                                   "source_sha256": _PTH_SHA256}))
+    # Keras insists on the .weights.h5 suffix; atomic_write's temporary name keeps it.
+    atomic_write(path, lambda tmp: model.save_weights(tmp, overwrite=True))
+    sidecar = json.dumps({"format": _WEIGHTS_FORMAT, "sha256": file_digest(path),
+                          "source_sha256": _PTH_SHA256})
+    atomic_write(_sidecar(path), lambda tmp: tmp.write_text(sidecar))
 
 
 def _load_imagenet_weights(model) -> None:

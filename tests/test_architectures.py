@@ -82,7 +82,7 @@ def test_receptive_fields_of_a_functional_chain():
 
 def test_receptive_fields_of_layers_needs_a_single_chain():
     with pytest.raises(ValueError, match="chain"):
-        arch.receptive_fields_of_layers(arch.small_resnet())
+        arch.receptive_fields_of_layers(models.small_resnet())
 
 
 # ---------------------------------------------------------------------------------------------
@@ -194,7 +194,7 @@ def test_relative_change():
 
 def block_model(input_shape, filters, stride):
     inputs = keras.Input(input_shape)
-    return keras.Model(inputs, arch.residual_block(inputs, filters, stride, name="b"))
+    return keras.Model(inputs, models.residual_block(inputs, filters, stride, name="b"))
 
 
 def test_identity_block_keeps_the_shape_and_adds_the_input():
@@ -219,13 +219,13 @@ def test_projection_block_halves_the_resolution():
 
 def test_residual_block_rejects_bad_input():
     with pytest.raises(ValueError, match="4-D"):
-        arch.residual_block(keras.Input((10,)), 8)
+        models.residual_block(keras.Input((10,)), 8)
     with pytest.raises(ValueError, match="filters"):
-        arch.residual_block(keras.Input((8, 8, 3)), 0)
+        models.residual_block(keras.Input((8, 8, 3)), 0)
 
 
 def test_small_resnet_shapes():
-    model = arch.small_resnet()
+    model = models.small_resnet()
     assert model.output.shape == (None, 10)
     assert model.get_layer("stem_pool").output.shape == (None, 14, 14, 16)
     assert model.get_layer("block1_out").output.shape == (None, 14, 14, 16)
@@ -233,7 +233,7 @@ def test_small_resnet_shapes():
     shortcuts = [layer.name for layer in model.layers if layer.name.endswith("_shortcut")]
     assert shortcuts == ["block2_shortcut", "block3_shortcut"]
     with pytest.raises(ValueError):
-        arch.small_resnet(filters=())
+        models.small_resnet(filters=())
 
 
 # ---------------------------------------------------------------------------------------------
@@ -266,7 +266,7 @@ def test_relative_change_per_layer_is_zero_without_a_shift_and_drops_after_globa
 
 def test_relative_change_per_layer_rejects_bad_input():
     with pytest.raises(ValueError, match="Sequential"):
-        arch.relative_change_per_layer(arch.small_resnet(), np.zeros((1, 28, 28, 1)), [1])
+        arch.relative_change_per_layer(models.small_resnet(), np.zeros((1, 28, 28, 1)), [1])
     with pytest.raises(ValueError, match="N, H, W, C"):
         arch.relative_change_per_layer(models.mnist_convnet(), np.zeros((28, 28, 1)), [1])
 

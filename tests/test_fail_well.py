@@ -11,6 +11,7 @@ Damaged caches are not errors but are detected, reported in one sentence and reb
 cases are the tests at the end.  Nothing here uses the network or the real cache.
 """
 
+import dataclasses
 import gzip
 import json
 import pickle
@@ -25,7 +26,7 @@ import pytest
 import lecture_utils
 from lecture_utils import architectures as arch
 from lecture_utils import convolution as conv
-from lecture_utils import data, filters, images, models, plotting, pretrained, runtime, training, transfer
+from lecture_utils import data, filters, images, models, plotting, pretrained, runtime, trainings, transfer
 from lecture_utils.torch_legacy import MAGIC_NUMBER, TorchFormatError, load_state_dict
 
 PACKAGE = Path(lecture_utils.__file__).parent
@@ -146,16 +147,6 @@ def truncated_torch_file(tmp):
     path = tmp / "weights.pth"
     path.write_bytes(pickle.dumps(MAGIC_NUMBER, protocol=2))  # the magic number, then nothing
     return partial(load_state_dict, path)
-
-
-def train_or_load(build, fit, name="tiny"):
-    return partial(training.train_or_load, name, build, fit, data_fingerprint="x", hyperparameters={})
-
-
-def compiled_dense():
-    model = dense_only()
-    model.compile(optimizer="sgd", loss="mse")
-    return model
 
 
 CASES = [
@@ -285,8 +276,8 @@ CASES = [
                  id="architectures.relative_change_per_layer: wrong image size"),
     pytest.param(lambda tmp: partial(arch.forward_seconds_per_image, tiny_convnet(), np.ones((2, 8, 8, 3))),
                  ValueError, "do not fit tiny_convnet", id="architectures.forward_seconds_per_image: wrong channels"),
-    pytest.param(call(arch.small_resnet, (28, 28)), ValueError, r"must be \(height, width, channels\)",
-                 id="architectures.small_resnet: input shape without channels"),
+    pytest.param(call(models.small_resnet, (28, 28)), ValueError, r"must be \(height, width, channels\)",
+                 id="models.small_resnet: input shape without channels"),
     # transfer
     pytest.param(lambda tmp: partial(transfer.unfreeze_from, tiny_convnet(), "block6a"), ValueError,
                  "no layer of tiny_convnet is named 'block6a'", id="transfer.unfreeze_from: unknown layer name"),
@@ -298,18 +289,16 @@ CASES = [
                  "do not fit tiny_convnet", id="transfer.extract_features: photos of another size"),
     pytest.param(call(transfer.extract_features, "efficientnet", PHOTOS), TypeError, "conv_base must be a keras.Model",
                  id="transfer.extract_features: a name, not a model"),
-    pytest.param(call(transfer.feature_classifier, (5, 5, 8), units=0), ValueError, "units must be a positive integer",
-                 id="transfer.feature_classifier: 0 units"),
-    pytest.param(call(transfer.feature_classifier, (5, 5, 8), dropout=1), ValueError, "dropout must be a rate",
-                 id="transfer.feature_classifier: dropout 1"),
-    pytest.param(call(transfer.concatenate_histories, {"loss": [1.0]}, [0.5]), TypeError, "takes history dicts",
-                 id="transfer.concatenate_histories: a list, not a history"),
+    pytest.param(call(models.feature_classifier, (5, 5, 8), units=0), ValueError, "units must be a positive integer",
+                 id="models.feature_classifier: 0 units"),
+    pytest.param(call(models.feature_classifier, (5, 5, 8), dropout=1), ValueError, "dropout must be a rate",
+                 id="models.feature_classifier: dropout 1"),
     pytest.param(lambda tmp: partial(transfer.transplant_base, dense_named(3), dense_named(2)), ValueError,
                  "other weight shapes", id="transfer.transplant_base: weights of another shape"),
     pytest.param(lambda tmp: partial(transfer.transplant_base, dense_only(), tiny_convnet()), ValueError,
                  r"has no layers named \['conv'\]", id="transfer.transplant_base: unknown layer names"),
-    pytest.param(call(transfer.InferenceMode, "base"), ValueError, "wraps a keras.Model",
-                 id="transfer.InferenceMode: not a model"),
+    pytest.param(call(models.InferenceMode, "base"), ValueError, "wraps a keras.Model",
+                 id="models.InferenceMode: not a model"),
     # pretrained
     pytest.param(call(pretrained.preprocess_input, np.zeros((2, 4, 4))), ValueError, r"RGB with shape \(N, H, W, 3\)",
                  id="pretrained.preprocess_input: grayscale batch"),
@@ -334,15 +323,15 @@ CASES = [
                  "missing.pth does not exist", id="torch_legacy.load_state_dict: missing file"),
     pytest.param(truncated_torch_file, TorchFormatError, "it is truncated, corrupt or not a legacy state_dict",
                  id="torch_legacy.load_state_dict: truncated file"),
-    # training
-    pytest.param(lambda tmp: train_or_load(compiled_dense, lambda m: None, name="../escape"), ValueError,
-                 "file-name-safe", id="training.train_or_load: name with a path"),
-    pytest.param(lambda tmp: train_or_load(lambda: None, lambda m: None), TypeError,
-                 r"build\(\) must return a keras.Model, got NoneType", id="training.train_or_load: build returns None"),
-    pytest.param(lambda tmp: train_or_load(compiled_dense, lambda m: None), TypeError,
-                 r"fit\(model\) must return the History", id="training.train_or_load: fit returns None"),
-    pytest.param(call(training.smooth_curve, [1.0, 2.0], factor=1.0), ValueError, r"factor must be in \[0, 1\)",
-                 id="training.smooth_curve: factor 1"),
+    # trainings
+    pytest.param(call(dataclasses.replace, trainings.MNIST_CONVNET, name="../escape"), ValueError,
+                 "file-name-safe", id="trainings.Training: name with a path"),
+    pytest.param(call(dataclasses.replace, trainings.MNIST_CONVNET, dense_units=64), ValueError,
+                 "does not use dense_units", id="trainings.Training: a field its network does not use"),
+    pytest.param(call(trainings.train_or_load, "mnist_convnet"), TypeError, "takes a Training",
+                 id="trainings.train_or_load: a name, not a training"),
+    pytest.param(call(trainings.smooth_curve, [1.0, 2.0], factor=1.0), ValueError, r"factor must be in \[0, 1\)",
+                 id="trainings.smooth_curve: factor 1"),
     # plotting
     pytest.param(call(plotting.plot_matrix, np.ones((2, 2, 2))), ValueError, "draws 2-D arrays",
                  id="plotting.plot_matrix: 3-D array"),
@@ -420,12 +409,10 @@ def test_a_corrupted_cached_download_is_deleted_and_fetched_again(tmp_path, monk
 
 @pytest.mark.parametrize("damaged", ["model", "history"])
 def test_a_damaged_trained_model_cache_is_rebuilt(tmp_path, damaged):
-    x = np.linspace(-1, 1, 16, dtype="float32").reshape(4, 4)
-    y = np.ones((4, 2), dtype="float32")
+    tiny = dataclasses.replace(trainings.MNIST_CONVNET, name="tiny", epochs=1, train_images=64)
 
     def run():
-        return training.train_or_load("tiny", compiled_dense, lambda m: m.fit(x, y, epochs=1, verbose=0),
-                                      data_fingerprint=training.fingerprint(x, y), hyperparameters={"epochs": 1})
+        return trainings.train_or_load(tiny)
 
     first = run()
     victim = first.path if damaged == "model" else first.path.with_name(
@@ -445,7 +432,7 @@ def test_truncated_cached_features_are_deleted_and_computed_again(tmp_path, monk
 
     labels = np.array([0, 1])
     photos = np.zeros((2, *images.IMAGE_SIZE, 3), dtype=np.uint8)
-    monkeypatch.setattr(transfer, "_split_fingerprint", lambda: ("photos", 2))
+    monkeypatch.setattr(data, "cats_vs_dogs_split", lambda: {"train": ([], labels), "validation": ([], labels)})
     monkeypatch.setattr(images, "load_cats_vs_dogs", lambda size: {"train": (photos, labels),
                                                                    "validation": (photos, labels)})
     pool = keras.Sequential([keras.Input((*images.IMAGE_SIZE, 3)), keras.layers.AveragePooling2D(30)])

@@ -59,11 +59,11 @@ def state(pth):
 
 def _offline(key: str) -> Path:
     """A data file from the mirror or the cache, never from the network; skip if absent."""
-    from lecture_utils import data
+    from lecture_utils import cache, data
 
     entry = data.REGISTRY[key]
     if not any(root is not None and (root / entry.path).is_file()
-               for root in (data.mirror_dir(), data.cache_dir() / "data")):
+               for root in (data.mirror_dir(), cache.cache_dir() / "data")):
         pytest.skip(f"{entry.path} is neither in LECTURE_DATA_DIR nor in the cache")
     return data.fetch(key)
 

@@ -1,4 +1,4 @@
-"""Transfer learning: inference mode, unfreezing, cached features and the three trainings.
+"""Transfer learning: inference mode, unfreezing, cached features, the classifiers on a base.
 
 The real runs take minutes; here a tiny base (conv + batch norm + dropout) stands in for
 EfficientNet-Lite0 and twelve synthetic 32×32 photos for the cats and dogs.
@@ -8,7 +8,7 @@ import keras
 import numpy as np
 import pytest
 
-from lecture_utils import images, pretrained, transfer
+from lecture_utils import models, pretrained, transfer
 
 
 def tiny_base(input_shape=(32, 32, 3), include_top=False, **kwargs):
@@ -29,13 +29,13 @@ def _batch(n=8, size=32, seed=0):
 
 def test_unit_to_efficientnet_matches_preprocess_input():
     pixels = np.random.default_rng(0).integers(0, 256, size=(2, 5, 5, 3), dtype=np.uint8)
-    scaled = np.asarray(transfer.unit_to_efficientnet()(pixels.astype("float32") / 255))
+    scaled = np.asarray(models.unit_to_efficientnet()(pixels.astype("float32") / 255))
     np.testing.assert_allclose(scaled, pretrained.preprocess_input(pixels), atol=1e-5)
 
 
 def test_inference_mode_keeps_statistics_and_trains_unfrozen_layers(tmp_path):
     base = tiny_base()
-    model = transfer.frozen_base_classifier(base, units=8)
+    model = models.frozen_base_classifier(base, units=8)
     assert not base.trainable and model.get_layer("conv_base").model is base
     assert {w.path.split("/")[0] for w in model.trainable_weights} == {"dense", "output"}
 
@@ -63,7 +63,7 @@ def test_inference_mode_keeps_statistics_and_trains_unfrozen_layers(tmp_path):
 
 def test_inference_mode_rejects_a_plain_layer():
     with pytest.raises(ValueError, match="keras.Model"):
-        transfer.InferenceMode(keras.layers.Dense(2))
+        models.InferenceMode(keras.layers.Dense(2))
 
 
 def test_unfreeze_from_an_unknown_layer():
@@ -72,13 +72,13 @@ def test_unfreeze_from_an_unknown_layer():
 
 
 def test_feature_classifier_has_the_lecture_parameter_count():
-    model = transfer.feature_classifier(transfer.VGG16_FEATURE_SHAPE)
+    model = models.feature_classifier(transfer.VGG16_FEATURE_SHAPE)
     # 4*4*512 inputs → 256 → 1, as the lecture's Dense(256, input_dim=4 * 4 * 512).
     assert model.count_params() == 8192 * 256 + 256 + 257
     assert [type(layer).__name__ for layer in model.layers] == ["Flatten", "Dense", "Dropout", "Dense"]
     assert model.output_shape == (None, 1)
     with pytest.raises(ValueError, match="feature_shape"):
-        transfer.feature_classifier((5, 0, 3))
+        models.feature_classifier((5, 0, 3))
 
 
 def test_extract_features_is_the_base_on_preprocessed_photos():
@@ -96,35 +96,11 @@ def test_extract_features_is_the_base_on_preprocessed_photos():
         transfer.extract_features(base, photos, batch_size=0)
 
 
-def test_concatenate_histories():
-    joined = transfer.concatenate_histories({"loss": [3, 2], "val_loss": [4, 3]},
-                                            {"loss": [1], "val_loss": [2]})
-    assert joined == {"loss": [3.0, 2.0, 1.0], "val_loss": [4.0, 3.0, 2.0]}
-    with pytest.raises(ValueError, match="same metrics"):
-        transfer.concatenate_histories({"loss": [1]}, {"accuracy": [1]})
-
-
-def test_hyperparameters_follow_the_lecture():
-    assert transfer.FEATURE_EXTRACTION["learning_rate"] == 2e-5
-    assert transfer.FEATURE_EXTRACTION["dropout"] == 0.5
-    assert transfer.FROZEN_BASE["learning_rate"] == 2e-5 and transfer.FROZEN_BASE["dropout"] is None
-    assert transfer.FROZEN_BASE["augmentation"] == images.LECTURE_AUGMENTATION
-    assert transfer.FINE_TUNING["learning_rate"] == 1e-5 < transfer.FROZEN_BASE["learning_rate"]
-    assert transfer.FINE_TUNING["unfreeze_from"] == transfer.UNFREEZE_FROM == "block6a"
-    for hp in (transfer.FEATURE_EXTRACTION, transfer.FROZEN_BASE, transfer.FINE_TUNING):
-        assert hp["optimizer"] == "RMSprop" and hp["batch_size"] == 20 and hp["epochs"] > 0
-
-
 @pytest.fixture
 def tiny_photos(tiny_cats_vs_dogs, monkeypatch):
     """The tiny photo split, and the tiny base as 'EfficientNet-Lite0' on 32×32 photos."""
     monkeypatch.setattr(pretrained, "efficientnet_lite0", tiny_base)
     monkeypatch.setattr(transfer, "IMAGE_SIZE", (32, 32))
-
-
-def _tiny(hp):
-    return {**hp, "epochs": 1, "batch_size": 4, "validation_batch_size": 4, "image_size": [32, 32],
-            "dense": 8}
 
 
 def test_features_are_computed_once(tiny_photos):
@@ -135,30 +111,6 @@ def test_features_are_computed_once(tiny_photos):
     assert again.loaded and again.seconds == first.seconds
     np.testing.assert_array_equal(again.train, first.train)
     np.testing.assert_array_equal(again.validation_labels, [0, 1, 0, 1])
-
-
-def test_the_three_trainings_run_and_load(tiny_photos):
-    features = transfer.cats_vs_dogs_features()
-    extraction = transfer.feature_extraction_run(features, _tiny(transfer.FEATURE_EXTRACTION))
-    assert not extraction.loaded and extraction.epochs == 1
-    assert set(extraction.history) == {"accuracy", "loss", "val_accuracy", "val_loss"}
-
-    frozen = transfer.frozen_base_run(_tiny(transfer.FROZEN_BASE))
-    base = frozen.model.get_layer("conv_base").model
-    assert not base.trainable and frozen.meta["examples_per_epoch"] == 8
-    statistics = base.get_layer("block2a_bn").moving_variance.numpy().copy()
-
-    tuned = transfer.fine_tuning_run(frozen, {**_tiny(transfer.FINE_TUNING), "unfreeze_from": "block2a"})
-    tuned_base = tuned.model.get_layer("conv_base").model
-    assert tuned_base.get_layer("block2a_conv").trainable
-    assert not tuned_base.get_layer("block1a_conv").trainable
-    np.testing.assert_array_equal(tuned_base.get_layer("block2a_bn").moving_variance.numpy(), statistics)
-    assert not np.allclose(tuned_base.get_layer("block2a_conv").kernel.numpy(),
-                           base.get_layer("block2a_conv").kernel.numpy())
-
-    again = transfer.fine_tuning_run(transfer.frozen_base_run(_tiny(transfer.FROZEN_BASE)),
-                                     {**_tiny(transfer.FINE_TUNING), "unfreeze_from": "block2a"})
-    assert again.loaded and again.history == tuned.history
 
 
 def test_transplant_base_copies_changed_layers_only():

@@ -1,0 +1,662 @@
+"""The book's trainings, each one complete specification, trained once and then loaded.
+
+A :class:`Training` says everything that decides a trained model: the network, the data, the
+optimizer and its learning-rate schedule, the epochs, the batch sizes, the precision, the
+augmentation and the seed.  Every field is used, and the cache key is derived from all of
+them, so a lecturer who changes one (``dataclasses.replace(MNIST_CONVNET, epochs=3)``) gets
+a model trained that way, under its own key, and the chapters print what was trained.
+
+:func:`train_or_load` is the lecture's tip ("save the trained model and its history to disk so
+that you can reload it later"), automated: the first call trains and stores the model as a
+``.keras`` file with its history as JSON (never pickle) in the cache
+(:mod:`lecture_utils.cache`); every later call, from any chapter, loads it in seconds.  A
+damaged entry is detected, deleted and trained again.
+
+Precision: the ConvNets train in :data:`PRECISION`, the policy
+:func:`lecture_utils.precision.training_precision` picks for the machine (``mixed_bfloat16``
+where the CPU computes bfloat16 natively, float32 everywhere else); their output layer always
+computes in float32, as Keras' mixed-precision guide advises.  The transfer-learning trainings
+run in float32 on every CPU (:data:`TRANSFER_PRECISION`).  Whatever the precision of the
+training, :func:`train_or_load` returns a model that computes in float32 with the trained
+weights, so that later chapters compute activations and gradients at full precision.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import time
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from . import models
+from ._checks import positive_int
+from .cache import atomic_write, cache_folder, fingerprint
+from .images import IMAGE_SIZE, LECTURE_AUGMENTATION
+from .precision import POLICIES, Precision, training_precision
+
+__all__ = [
+    "SEED",
+    "PRECISION",
+    "TRANSFER_PRECISION",
+    "Training",
+    "TrainingRun",
+    "MNIST_CONVNET",
+    "MNIST_GAP_CONVNET",
+    "MNIST_DENSE_NET",
+    "MNIST_SMALL_RESNET",
+    "LECTURE_CATS_VS_DOGS",
+    "FROM_SCRATCH",
+    "AUGMENTED",
+    "FEATURE_EXTRACTION",
+    "FROZEN_BASE",
+    "FINE_TUNING",
+    "BOOK_TRAININGS",
+    "train_or_load",
+    "cache_key",
+    "compiled_network",
+    "training_data",
+    "float32_copy",
+    "smooth_curve",
+]
+
+#: Seed of the weights, of the shuffling and of the augmentations.
+SEED = 42
+
+#: The dtype policy of the ConvNet trainings on this machine, and why.
+PRECISION = training_precision()
+
+#: The precision of the transfer-learning trainings, on every machine, and why.
+TRANSFER_PRECISION = Precision("float32", "chosen on every CPU, since mixed_bfloat16 did not speed up "
+                                          "EfficientNet-Lite0 even where the CPU computes bfloat16 natively "
+                                          "(11.5 against 10.8 ms per photo: its depthwise convolutions gain nothing)")
+
+#: The learning-rate schedules a training may name.
+SCHEDULES = (None, "cosine decay to 0")
+
+
+@dataclass(frozen=True)
+class Training:
+    """Everything that decides one trained model.
+
+    Attributes
+    ----------
+    name : str
+        File-name-safe; names the cache entry.
+    network : str
+        A key of :data:`NETWORKS`: the builder in :mod:`lecture_utils.models`.
+    data : str
+        A key of :data:`DATA`: ``"mnist"`` (validated on the 10,000 test digits),
+        ``"cats_vs_dogs_photos"`` (3000 training and 1000 validation photos, 150×150) or
+        ``"cats_vs_dogs_features"`` (those photos through EfficientNet-Lite0's frozen base).
+    epochs, batch_size : int
+        One epoch is one pass over the training examples.
+    optimizer : str
+        A class of ``keras.optimizers``, e.g. ``"RMSprop"`` or ``"Adam"``.
+    learning_rate : float or None
+        The initial rate; None for the optimizer's default (then no schedule).
+    schedule : {None, "cosine decay to 0"}
+        None keeps the rate constant; the cosine decays it to zero along a half cosine over
+        all the training's steps.
+    loss : str
+        A Keras loss name.
+    validation_batch_size : int or None
+        Examples per validation batch; None for ``batch_size``.  It changes the speed and the
+        peak memory, not the result.
+    train_images : int or None
+        Train on the first ``train_images`` examples only; None for all.
+    precision : {"float32", "mixed_bfloat16"}
+        Keras dtype policy of the network while it trains.
+    augmentation : dict or None
+        Generator-style settings (:data:`lecture_utils.images.LECTURE_AUGMENTATION`), applied
+        to the training photos in the input pipeline; photos only.
+    dropout : float or None
+        Rate of the network's Dropout layer, for the networks that have one.
+    dense_units : int or None
+        Width of the hidden Dense layer, for the classifiers on a pretrained base.
+    unfreeze_from : str or None
+        With ``start_from``: the first layer of the pretrained base that is trained.
+    start_from : Training or None
+        Continue from this training's trained model instead of a new network (fine-tuning).
+    seed : int
+        Seed of the initial weights, the shuffling, the dropout and the augmentations.
+    """
+
+    name: str
+    network: str
+    data: str
+    epochs: int
+    batch_size: int
+    optimizer: str = "RMSprop"
+    learning_rate: float | None = None
+    schedule: str | None = None
+    loss: str = "binary_crossentropy"
+    validation_batch_size: int | None = None
+    train_images: int | None = None
+    precision: str = "float32"
+    augmentation: dict | None = None
+    dropout: float | None = None
+    dense_units: int | None = None
+    unfreeze_from: str | None = None
+    start_from: Training | None = None
+    seed: int = SEED
+
+    def __post_init__(self):
+        if not isinstance(self.name, str) or not self.name or any(c in self.name for c in '/\\:') \
+                or self.name.startswith("."):
+            raise ValueError(f"name must be a non-empty file-name-safe string such as 'mnist_convnet', "
+                             f"got {self.name!r}.")
+        if self.network not in NETWORKS:
+            raise ValueError(f"network must be one of {sorted(NETWORKS)}, got {self.network!r}.")
+        if self.data not in DATA:
+            raise ValueError(f"data must be one of {sorted(DATA)}, got {self.data!r}.")
+        if NETWORKS[self.network].data != self.data:
+            raise ValueError(f"network {self.network!r} takes data={NETWORKS[self.network].data!r}, "
+                             f"not {self.data!r}.")
+        for name in ("epochs", "batch_size"):
+            positive_int(getattr(self, name), name)
+        for name in ("validation_batch_size", "train_images", "dense_units"):
+            if getattr(self, name) is not None:
+                positive_int(getattr(self, name), name)
+        if self.schedule not in SCHEDULES:
+            raise ValueError(f"schedule must be one of {SCHEDULES}, got {self.schedule!r}.")
+        if self.schedule is not None and self.learning_rate is None:
+            raise ValueError("a schedule needs a learning_rate to start from.")
+        if self.precision not in POLICIES:
+            raise ValueError(f"precision must be one of {POLICIES}, got {self.precision!r}.")
+        if self.augmentation is not None and self.data != "cats_vs_dogs_photos":
+            raise ValueError("augmentation applies to photos: use it with data='cats_vs_dogs_photos'.")
+        unused = [name for name in _OPTIONS if getattr(self, name) is not None
+                  and name not in NETWORKS[self.network].options]
+        if unused:
+            raise ValueError(f"network {self.network!r} does not use {', '.join(unused)}: set "
+                             f"{'it' if len(unused) == 1 else 'them'} to None.")
+        if (self.unfreeze_from is None) != (self.start_from is None):
+            raise ValueError("unfreeze_from and start_from go together: fine-tuning continues "
+                             "start_from's trained model with its base unfrozen from unfreeze_from.")
+        if self.start_from is not None and self.start_from.network != self.network:
+            raise ValueError(f"start_from trains {self.start_from.network!r}, not {self.network!r}.")
+
+    def settings(self) -> dict:
+        """The fields as a JSON-able dict; ``start_from`` by its name."""
+        settings = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        if self.start_from is not None:
+            settings["start_from"] = self.start_from.name
+        return settings
+
+    @property
+    def steps_per_epoch(self) -> int:
+        return math.ceil(training_size(self) / self.batch_size)
+
+
+@dataclass
+class TrainingRun:
+    """A trained model with its history, as returned by :func:`train_or_load`.
+
+    Attributes
+    ----------
+    training : Training
+    model : keras.Model
+        Computes in float32, with the trained weights.
+    history : dict of str to list of float
+        ``History.history``: one value per epoch for each metric.
+    seconds : float
+        Wall time of the training when it ran (also when loaded from the cache).
+    loaded : bool
+        True when the model came from the cache rather than being trained now.
+    path : Path
+        The ``.keras`` file.
+    meta : dict
+        What was recorded with the model: ``settings``, ``keras``, ``trained_at``,
+        ``examples_per_epoch``.
+    """
+
+    training: Training
+    model: object
+    history: dict
+    seconds: float
+    loaded: bool
+    path: Path
+    meta: dict = dataclasses.field(default_factory=dict)
+
+    @property
+    def epochs(self) -> int:
+        return len(next(iter(self.history.values()), []))
+
+    @property
+    def seconds_per_epoch(self) -> float:
+        return self.seconds / max(self.epochs, 1)
+
+
+# ---------------------------------------------------------------------------------------------
+# Networks and data, by name
+
+
+@dataclass(frozen=True)
+class _Network:
+    build: callable  # (training) -> uncompiled keras.Model
+    data: str  # the data it takes
+    options: tuple = ()  # the optional fields of Training that this network uses
+
+
+def _cats_vs_dogs_convnet(training):
+    return models.cats_vs_dogs_convnet(IMAGE_SIZE + (3,), dropout=training.dropout)
+
+
+def _dense_on_features(training):
+    from . import pretrained
+
+    # The shape of the stored features, from the base's architecture (no weights needed).
+    base = pretrained.efficientnet_lite0(include_top=False, input_shape=IMAGE_SIZE + (3,), weights=None)
+    return models.feature_classifier(base.output_shape[1:], units=training.dense_units,
+                                     dropout=training.dropout)
+
+
+def _frozen_efficientnet_lite0(training):
+    from . import pretrained
+
+    base = pretrained.efficientnet_lite0(include_top=False, input_shape=IMAGE_SIZE + (3,))
+    return models.frozen_base_classifier(base, units=training.dense_units, dropout=training.dropout)
+
+
+_OPTIONS = ("dropout", "dense_units", "unfreeze_from", "start_from")
+
+#: The networks a training can name, and the optional fields each one uses.
+NETWORKS = {
+    "mnist_convnet": _Network(lambda t: models.mnist_convnet(), "mnist"),
+    "mnist_gap_convnet": _Network(lambda t: models.mnist_gap_convnet(), "mnist"),
+    "mnist_dense_net": _Network(lambda t: models.mnist_dense_net((28, 28, 1)), "mnist"),
+    "small_resnet": _Network(lambda t: models.small_resnet(), "mnist"),
+    "cats_vs_dogs_convnet": _Network(_cats_vs_dogs_convnet, "cats_vs_dogs_photos", ("dropout",)),
+    "dense_on_features": _Network(_dense_on_features, "cats_vs_dogs_features", ("dense_units", "dropout")),
+    "frozen_efficientnet_lite0": _Network(_frozen_efficientnet_lite0, "cats_vs_dogs_photos",
+                                          ("dense_units", "dropout", "unfreeze_from", "start_from")),
+}
+
+
+def _mnist_digits():
+    from .data import load_mnist
+
+    (train_images, train_labels), (test_images, test_labels) = load_mnist()
+    return (((train_images[..., None] / 255.0).astype("float32"), train_labels),
+            ((test_images[..., None] / 255.0).astype("float32"), test_labels))
+
+
+def _mnist_pipelines(training):
+    from .images import array_batches
+
+    (x_train, y_train), (x_test, y_test) = _mnist_digits()
+    n = training_size(training)
+    return (array_batches(x_train[:n], y_train[:n], training.batch_size, shuffle=True, seed=training.seed),
+            array_batches(x_test, y_test, _validation_batch_size(training)))
+
+
+def _photo_pipelines(training):
+    from . import images
+
+    data = images.load_cats_vs_dogs(IMAGE_SIZE)
+    x_train, y_train = (a[:training_size(training)] for a in data["train"])
+    augment = images.augmentation_from_settings(training.augmentation, training.seed)
+    return (images.make_dataset(x_train, y_train, batch_size=training.batch_size, shuffle=True,
+                                augment=augment, seed=training.seed),
+            images.make_dataset(*data["validation"], batch_size=_validation_batch_size(training)))
+
+
+def _feature_pipelines(training):
+    from .images import array_batches
+    from .transfer import cats_vs_dogs_features
+
+    # Batches are drawn from the stored float16 arrays as they are needed; the model casts
+    # each to float32 (every float16 value is a float32 value, so the numbers are the same).
+    # Arrays handed to fit() would be copied whole, as float32: 1.1 GB more at the peak.
+    features = cats_vs_dogs_features()
+    n = training_size(training)
+    return (array_batches(features.train[:n], features.train_labels[:n], training.batch_size,
+                          shuffle=True, seed=training.seed),
+            array_batches(features.validation, features.validation_labels,
+                          _validation_batch_size(training)))
+
+
+def _mnist_fingerprint():
+    from .data import REGISTRY
+
+    return fingerprint(*(REGISTRY[f"mnist/{part}"].checksum for part in
+                         ("train-images", "train-labels", "test-images", "test-labels")))
+
+
+def _photos_fingerprint():
+    from .data import cats_vs_dogs_split
+
+    split = cats_vs_dogs_split()
+    return fingerprint(*split["train"], *split["validation"])
+
+
+def _features_fingerprint():
+    from .transfer import cats_vs_dogs_features_path
+
+    return cats_vs_dogs_features_path().name  # its name holds the key of the features
+
+
+def _photos_count():
+    from .data import cats_vs_dogs_split
+
+    return len(cats_vs_dogs_split()["train"][0])
+
+
+@dataclass(frozen=True)
+class _Data:
+    pipelines: callable  # (training) -> (train dataset, validation dataset)
+    fingerprint: callable  # () -> str, without loading the examples
+    size: callable  # () -> number of training examples
+
+
+#: The data a training can name.
+DATA = {
+    "mnist": _Data(_mnist_pipelines, _mnist_fingerprint, lambda: 60_000),
+    "cats_vs_dogs_photos": _Data(_photo_pipelines, _photos_fingerprint, _photos_count),
+    "cats_vs_dogs_features": _Data(_feature_pipelines, _features_fingerprint, _photos_count),
+}
+
+
+def training_size(training: Training) -> int:
+    """Training examples per epoch: all of the data's, or the first ``train_images``."""
+    size = DATA[training.data].size()
+    return min(size, training.train_images) if training.train_images else size
+
+
+def _validation_batch_size(training: Training) -> int:
+    return training.validation_batch_size or training.batch_size
+
+
+def training_data(training: Training):
+    """The training and validation pipelines of ``training``.
+
+    Returns
+    -------
+    (tf.data.Dataset, tf.data.Dataset)
+        Batches of (examples, labels): training batches of ``batch_size``, shuffled every
+        epoch and augmented if the training says so; validation batches of
+        ``validation_batch_size``, in order.
+    """
+    return DATA[training.data].pipelines(training)
+
+
+# ---------------------------------------------------------------------------------------------
+# The book's trainings
+
+#: The MNIST networks of chapter 3: RMSprop, the lecture's optimizer, from 2e-3 decayed to zero
+#: along a half cosine; validated on the 10,000 test digits after every epoch.
+MNIST_CONVNET = Training(
+    "mnist_convnet", "mnist_convnet", "mnist", epochs=5, batch_size=128, optimizer="RMSprop",
+    learning_rate=2e-3, schedule="cosine decay to 0", loss="sparse_categorical_crossentropy",
+    precision=PRECISION.policy)
+MNIST_GAP_CONVNET = dataclasses.replace(MNIST_CONVNET, name="mnist_gap_convnet", network="mnist_gap_convnet")
+MNIST_DENSE_NET = dataclasses.replace(MNIST_CONVNET, name="mnist_dense_net", network="mnist_dense_net")
+
+#: The small residual network of chapter 3: Adam at its default rate, 2 epochs on the first
+#: 10,000 training digits.
+MNIST_SMALL_RESNET = Training(
+    "mnist_small_resnet", "small_resnet", "mnist", epochs=2, batch_size=64, optimizer="Adam",
+    loss="sparse_categorical_crossentropy", train_images=10_000, precision=PRECISION.policy)
+
+#: How the lecture trained its cats-vs-dogs networks (for comparison; not used to train).
+LECTURE_CATS_VS_DOGS = {
+    "optimizer": "RMSprop",
+    "learning_rate": 1e-4,
+    "batch_size": 20,
+    "steps_per_epoch": 100,
+    "epochs": 30,
+}
+
+#: The lecture's ConvNet trained from scratch on the raw photos.  Ten times the lecture's rate,
+#: decayed to zero along a half cosine: the lecture's 1e-4 needs about its 30 epochs to overfit,
+#: more than a CPU budget allows, and the decay steadies the last epochs.  One epoch is one pass
+#: over all 3000 training photos: 150 batches of the lecture's 20.
+FROM_SCRATCH = Training(
+    "cats_vs_dogs_from_scratch", "cats_vs_dogs_convnet", "cats_vs_dogs_photos", epochs=10,
+    batch_size=20, optimizer="RMSprop", learning_rate=1e-3, schedule="cosine decay to 0",
+    loss="binary_crossentropy", validation_batch_size=20, precision=PRECISION.policy)
+
+#: The same ConvNet with Dropout(0.5) before the Dense layer, trained on augmented photos.
+AUGMENTED = dataclasses.replace(FROM_SCRATCH, name="cats_vs_dogs_augmented", epochs=30, dropout=0.5,
+                                augmentation=dict(LECTURE_AUGMENTATION))
+
+#: Way 1 of chapter 6: Dense(256) + Dropout(0.5) on the stored features (RMSprop 2e-5, as the
+#: lecture).  Validation batches of 32: a batch of 100 photos through EfficientNet-Lite0 holds
+#: about 0.4 GB more activations, and 2 GB must hold it all.
+FEATURE_EXTRACTION = Training(
+    "cats_vs_dogs_feature_extraction", "dense_on_features", "cats_vs_dogs_features", epochs=10,
+    batch_size=20, optimizer="RMSprop", learning_rate=2e-5, loss="binary_crossentropy",
+    validation_batch_size=32, precision=TRANSFER_PRECISION.policy, dropout=0.5, dense_units=256)
+
+#: Way 2: the frozen EfficientNet-Lite0 base + Flatten + Dense(256) + Dense(1), on augmented photos.
+FROZEN_BASE = Training(
+    "cats_vs_dogs_frozen_base", "frozen_efficientnet_lite0", "cats_vs_dogs_photos", epochs=5,
+    batch_size=20, optimizer="RMSprop", learning_rate=2e-5, loss="binary_crossentropy",
+    validation_batch_size=32, precision=TRANSFER_PRECISION.policy,
+    augmentation=dict(LECTURE_AUGMENTATION), dense_units=256)
+
+#: Way 3: way 2's trained model with the base unfrozen from block6a on (like ``block5_conv1``
+#: in VGG16, it starts the base's last stage), at half the rate.  Its own seed, so that its
+#: input pipeline does not replay way 2's augmented photos.
+FINE_TUNING = dataclasses.replace(FROZEN_BASE, name="cats_vs_dogs_fine_tuning", learning_rate=1e-5,
+                                  unfreeze_from="block6a", start_from=FROZEN_BASE, seed=SEED + 1)
+
+#: Every training of the book, by name.
+BOOK_TRAININGS = {t.name: t for t in (MNIST_CONVNET, MNIST_GAP_CONVNET, MNIST_DENSE_NET,
+                                      MNIST_SMALL_RESNET, FROM_SCRATCH, AUGMENTED,
+                                      FEATURE_EXTRACTION, FROZEN_BASE, FINE_TUNING)}
+
+
+# ---------------------------------------------------------------------------------------------
+# Building, training, caching
+
+
+def _clone(model, float32: callable):
+    """Rebuild ``model`` with the layers for which ``float32(layer)`` holds computing in float32."""
+    import keras
+
+    def clone_layer(layer):
+        config = layer.get_config()
+        if float32(layer):
+            config["dtype"] = "float32"
+        return layer.__class__.from_config(config)
+
+    return keras.models.clone_model(model, clone_function=clone_layer)
+
+
+def float32_copy(model):
+    """A copy of a trained model that computes in float32 throughout, with the same weights.
+
+    Parameters
+    ----------
+    model : keras.Model
+        Sequential or functional, e.g. one trained under ``mixed_bfloat16``.
+
+    Returns
+    -------
+    keras.Model
+        Same architecture and layer names; compiled like ``model`` if it was compiled.
+    """
+    copy = _clone(model, lambda layer: True)
+    copy.set_weights(model.get_weights())
+    if model.compiled:
+        copy.compile_from_config(model.get_compile_config())
+    return copy
+
+
+def _computing_in_float32(model):
+    if all(layer.dtype_policy.name == "float32" for layer in model.layers):
+        return model
+    return float32_copy(model)
+
+
+def _network(training: Training, start_from: Path | None):
+    """The uncompiled network of ``training``, or start_from's trained model, unfrozen."""
+    import keras
+
+    if training.start_from is not None:
+        from .transfer import unfreeze_from
+
+        model = keras.models.load_model(start_from)
+        unfreeze_from(model.get_layer("conv_base").model, training.unfreeze_from)
+        return model
+    model = NETWORKS[training.network].build(training)
+    if training.precision != "float32":
+        # A bfloat16 sigmoid cannot tell 0.996 from 1: the output layer computes in float32.
+        model = _clone(model, lambda layer: layer is model.layers[-1])
+    return model
+
+
+def compiled_network(training: Training, start_from: Path | None = None):
+    """The network of ``training``, compiled, under its precision, with seeded initial weights.
+
+    Parameters
+    ----------
+    training : Training
+    start_from : Path, optional
+        For a training that continues another (``training.start_from``): that training's
+        ``.keras`` file (trained or loaded now if not given).
+
+    Returns
+    -------
+    keras.Model
+        The global dtype policy is the same after the call as before.
+    """
+    import keras
+
+    from .runtime import seed_everything
+
+    if training.start_from is not None and start_from is None:
+        start_from = train_or_load(training.start_from).path
+
+    # Auto-generated layer names ("dense_3") would change the key between runs of a chapter;
+    # a fresh session numbers them from zero again. Clearing the session also resets the dtype
+    # policy, so the training's is set afterwards, and the caller's restored after the build.
+    policy_before = keras.config.dtype_policy()
+    keras.backend.clear_session()
+    seed_everything(training.seed)
+    keras.config.set_dtype_policy(training.precision)
+    try:
+        model = _network(training, start_from)
+    finally:
+        keras.config.set_dtype_policy(policy_before)
+    # [compile]
+    optimizer = getattr(keras.optimizers, training.optimizer)
+    rate = training.learning_rate
+    if training.schedule == "cosine decay to 0":
+        rate = keras.optimizers.schedules.CosineDecay(
+            rate, decay_steps=training.epochs * training.steps_per_epoch)
+    model.compile(optimizer=optimizer() if rate is None else optimizer(learning_rate=rate),
+                  loss=training.loss, metrics=["accuracy"])
+    # [compile-end]
+    return model
+
+
+def cache_key(training: Training) -> str:
+    """The key of ``training``'s cache entry: 16 hex digits of a sha256.
+
+    It covers every field of the training, the network's architecture (so a changed builder
+    trains again), the data's fingerprint and the Keras version.  Builds the network; for a
+    training that continues another, that one is trained or loaded first.
+    """
+    start_from = train_or_load(training.start_from).path if training.start_from is not None else None
+    return _key(training, compiled_network(training, start_from), start_from)
+
+
+def _key(training: Training, model, start_from: Path | None) -> str:
+    import keras
+
+    settings = training.settings()
+    if start_from is not None:  # its file name holds its own key
+        settings["start_from"] = start_from.name
+    return fingerprint(settings, DATA[training.data].fingerprint(), model.to_json(),
+                       keras.__version__)[:16]
+
+
+def _load(training: Training, model_path: Path, history_path: Path) -> TrainingRun | None:
+    import keras
+
+    try:
+        record = json.loads(history_path.read_text())
+        loaded = keras.models.load_model(model_path)
+        return TrainingRun(training, _computing_in_float32(loaded), record["history"], record["seconds"], True,
+                           model_path, record.get("meta", {}))
+    except Exception as error:  # a damaged entry: drop it and train again
+        warnings.warn(f"Cached model {model_path.name} could not be loaded ({type(error).__name__}); "
+                      "deleting it and training again.", stacklevel=3)
+        model_path.unlink(missing_ok=True)
+        history_path.unlink(missing_ok=True)
+        return None
+
+
+def train_or_load(training: Training) -> TrainingRun:
+    """Load the trained model of ``training`` from the cache, or build, train and cache it.
+
+    Parameters
+    ----------
+    training : Training
+        E.g. :data:`MNIST_CONVNET`, or a variation made with ``dataclasses.replace``.
+
+    Returns
+    -------
+    TrainingRun
+        ``.history`` has ``accuracy``, ``loss``, ``val_accuracy`` and ``val_loss`` per epoch;
+        ``.model`` computes in float32.
+    """
+    import keras
+
+    if not isinstance(training, Training):
+        raise TypeError(f"train_or_load takes a Training, such as trainings.MNIST_CONVNET, "
+                        f"got {type(training).__name__}.")
+    start_from = train_or_load(training.start_from).path if training.start_from is not None else None
+    model = compiled_network(training, start_from)
+    key = _key(training, model, start_from)
+    model_path = cache_folder("models") / f"{training.name}-{key}.keras"
+    history_path = model_path.with_suffix(".history.json")
+    # The history is written last, so its presence marks a complete entry.
+    if model_path.is_file() and history_path.is_file():
+        run = _load(training, model_path, history_path)
+        if run is not None:
+            return run
+
+    train, validation = training_data(training)
+    start = time.perf_counter()
+    # [fit]
+    history = model.fit(train, validation_data=validation, epochs=training.epochs,
+                        shuffle=False, verbose=0)  # the datasets shuffle themselves
+    # [fit-end]
+    seconds = time.perf_counter() - start
+    values = {k: [float(v) for v in vs] for k, vs in history.history.items()}
+    meta = {"settings": training.settings(), "keras": keras.__version__,
+            "trained_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
+            "examples_per_epoch": training_size(training)}
+    atomic_write(model_path, model.save)
+    atomic_write(history_path, lambda tmp: tmp.write_text(json.dumps(
+        {"history": values, "seconds": seconds, "meta": meta}, indent=1)))
+    return TrainingRun(training, _computing_in_float32(model), values, seconds, False, model_path, meta)
+
+
+def smooth_curve(points, factor: float = 0.8) -> np.ndarray:
+    """Exponential moving average of a learning curve, as in the lecture's fine-tuning plots.
+
+    Parameters
+    ----------
+    points : sequence of float
+    factor : float in [0, 1)
+        Weight of the previous smoothed value; 0 returns the points unchanged.
+
+    Returns
+    -------
+    ndarray of float, same length as ``points``
+    """
+    if not 0 <= factor < 1:
+        raise ValueError(f"factor must be in [0, 1), got {factor}.")
+    smoothed = []
+    for point in points:
+        smoothed.append(smoothed[-1] * factor + point * (1 - factor) if smoothed else point)
+    return np.array(smoothed, dtype=float)

@@ -178,7 +178,7 @@ CASES = [
     pytest.param(call(conv.pad_image, np.ones(5), 1), ValueError, "2-D array",
                  id="convolution.pad_image: 1-D image"),
     # filters
-    pytest.param(call(filters.gabor_kernel, 0.7), ValueError, "frequency must be in",
+    pytest.param(call(filters.gabor_kernel, 0.7), ValueError, "frequency must be a number in",
                  id="filters.gabor_kernel: frequency above Nyquist"),
     pytest.param(call(filters.filter_images, np.ones((1, 2, 5, 5)), KERNEL), ValueError, r"one image \(H, W\)",
                  id="filters.filter_images: 4-D images"),

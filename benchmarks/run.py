@@ -88,7 +88,7 @@ def _layer_flops(layer) -> int:
 
 def _leaf_layers(model):
     for layer in model.layers:
-        # transfer.InferenceMode wraps a whole base network as one layer, in `.model`.
+        # models.InferenceMode wraps a whole base network as one layer, in `.model`.
         inner = layer if hasattr(layer, "layers") else getattr(layer, "model", None)
         if inner is not None and hasattr(inner, "layers"):
             yield from _leaf_layers(inner)
@@ -97,39 +97,40 @@ def _leaf_layers(model):
 
 
 def training_table(models_dir: Path, peak: dict) -> list[dict]:
-    """Images/s and achieved FLOP/s ÷ peak for every training recorded in ``models_dir``."""
+    """Images/s and achieved FLOP/s ÷ peak for every book training recorded in ``models_dir``.
+
+    Each training of :data:`lecture_utils.trainings.BOOK_TRAININGS` is found in the cache by the
+    settings recorded with it, and costed from its specification.
+    """
     import keras
 
-    import lecture_utils.transfer  # noqa: F401  registers the custom layers of saved models
+    from lecture_utils import trainings
 
+    recorded = {}
+    for entry in trainings.cache_entries(models_dir):
+        recorded[json.dumps(entry.meta.get("settings"), sort_keys=True)] = entry
     rows = []
-    for record_path in sorted(models_dir.glob("*.history.json")):
-        record = json.loads(record_path.read_text())
-        meta = record.get("meta", {})
-        epochs = len(next(iter(record["history"].values()), []))
-        examples = meta.get("examples_per_epoch")
-        row = {"training": meta.get("name", record_path.stem), "epochs": epochs,
-               "seconds": record["seconds"], "s/epoch": record["seconds"] / max(epochs, 1)}
-        if examples:
-            model = keras.models.load_model(record_path.with_name(record_path.name.replace(".history.json", ".keras")))
-            images_per_s = examples * epochs / record["seconds"]
-            # The recorded seconds include the validation passes, which are not counted: a
-            # slight underestimate.
-            if "feature_extraction" in row["training"]:
-                # Trained on features computed once beforehand: only the dense head ran.
-                flops = sum(3 * _layer_flops(layer) for layer in _leaf_layers(model)
-                            if layer.trainable and layer.trainable_weights)
-            else:
-                flops = forward_flops(model, training=True)
-            achieved = flops * images_per_s
-            # The arithmetic precision is the layers' policy (mixed_bfloat16 trainings keep a
-            # float32 model-level policy), so read it from the first layer with weights.
-            policy = next((layer.dtype_policy.name for layer in _leaf_layers(model)
-                           if isinstance(layer, (keras.layers.Conv2D, keras.layers.Dense))), "float32")
-            reference = peak["bfloat16" if "bfloat16" in policy else "float32"]["conv3x3"]
-            row["precision"] = policy
-            row.update({"images/s": images_per_s, "GFLOP/s": achieved / 1e9, "÷ peak": achieved / reference})
-        rows.append(row)
+    for training in trainings.BOOK_TRAININGS.values():
+        entry = recorded.get(json.dumps(training.settings(), sort_keys=True))
+        if entry is None:
+            rows.append({"training": training.name, "epochs": "not trained in this run"})
+            continue
+        epochs = len(next(iter(entry.history.values()), []))
+        images_per_s = entry.meta["examples_per_epoch"] * epochs / entry.seconds
+        model = keras.models.load_model(entry.path)
+        if training.data == "cats_vs_dogs_features":
+            # Trained on features computed once beforehand: only the dense head ran.
+            flops = sum(3 * _layer_flops(layer) for layer in _leaf_layers(model)
+                        if layer.trainable and layer.trainable_weights)
+        else:
+            flops = forward_flops(model, training=True)
+        # The recorded seconds include the validation passes, which are not counted: a slight
+        # underestimate.
+        achieved = flops * images_per_s
+        reference = peak["bfloat16" if training.precision == "mixed_bfloat16" else "float32"]["conv3x3"]
+        rows.append({"training": training.name, "epochs": epochs, "seconds": entry.seconds,
+                     "s/epoch": entry.seconds / max(epochs, 1), "precision": training.precision,
+                     "images/s": images_per_s, "GFLOP/s": achieved / 1e9, "÷ peak": achieved / reference})
     return rows
 
 

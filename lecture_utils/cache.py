@@ -23,17 +23,23 @@ import numpy as np
 __all__ = ["cache_dir", "cache_folder", "atomic_write", "file_digest", "fingerprint"]
 
 
-def cache_dir() -> Path:
-    """Root of the cache (``LECTURE_CACHE_DIR``, default ``~/.cache/lecture9``), created if needed."""
+def cache_dir(create: bool = True) -> Path:
+    """Root of the cache (``LECTURE_CACHE_DIR``, default ``~/.cache/lecture9``), created if asked."""
     root = Path(os.environ.get("LECTURE_CACHE_DIR", "~/.cache/lecture9")).expanduser()
-    root.mkdir(parents=True, exist_ok=True)
+    if create:
+        root.mkdir(parents=True, exist_ok=True)
     return root
 
 
-def cache_folder(name: str) -> Path:
-    """The cache's sub-folder ``name`` (``"models"``, ``"features"``, …), created if needed."""
-    path = cache_dir() / name
-    path.mkdir(parents=True, exist_ok=True)
+def cache_folder(name: str, create: bool = True) -> Path:
+    """The cache's sub-folder ``name`` (``"models"``, ``"features"``, …), created if asked.
+
+    ``create=False`` gives the path without touching the disk, for looking things up in a cache
+    that may be read-only.
+    """
+    path = cache_dir(create) / name
+    if create:
+        path.mkdir(parents=True, exist_ok=True)
     return path
 
 

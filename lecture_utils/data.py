@@ -185,10 +185,14 @@ def _matches(path: Path, checksum: str | None) -> bool:
 
 
 def _download(url: str, destination: Path) -> None:
-    """Download ``url`` to ``destination`` with a progress bar (pooch's downloader)."""
+    """Download ``url`` to ``destination`` with a progress bar on stderr (pooch's downloader)."""
     import pooch
 
-    pooch.HTTPDownloader(progressbar=True, timeout=60)(url, str(destination), None)
+    from .progress import progress_bar
+
+    # pooch sets the total from the response; a bar that starts with none has no truth value.
+    with progress_bar(1, f"downloading {url.rsplit('/', 1)[-1]}", unit="B", unit_scale=True) as bar:
+        pooch.HTTPDownloader(progressbar=bar, timeout=60)(url, str(destination), None)
 
 
 def fetch(key: str) -> Path:

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from ._checks import one_of, positive_int, real_in, size_2d
+from .progress import progress_bar
 
 __all__ = [
     "IMAGE_SIZE",
@@ -99,9 +100,11 @@ def decode_images(paths, size=IMAGE_SIZE, batch_size: int = 256) -> np.ndarray:
     out = np.empty((len(paths), height, width, 3), dtype=np.uint8)
     start = 0
     try:
-        for batch in dataset:
-            out[start:start + len(batch)] = batch.numpy()
-            start += len(batch)
+        with progress_bar(len(paths), "decoding photos", unit="photo") as bar:
+            for batch in dataset:
+                out[start:start + len(batch)] = batch.numpy()
+                start += len(batch)
+                bar.update(len(batch))
     except tf.errors.InvalidArgumentError:
         # A file TensorFlow cannot decode (a CMYK JPEG, say): finish one file at a time, with
         # Pillow as the fallback decoder, and name the file that neither can read.

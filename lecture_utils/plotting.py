@@ -143,7 +143,7 @@ def plot_history(history: dict, metrics=("accuracy", "loss"), title: str | None 
         One panel per metric.
     title : str, optional
     smooth : callable, optional
-        Applied to each curve before drawing (e.g. ``lecture_utils.training.smooth_curve``).
+        Applied to each curve before drawing (e.g. ``lecture_utils.trainings.smooth_curve``).
 
     Returns
     -------
@@ -775,7 +775,7 @@ def plot_training_phases(phases: dict, metrics=("accuracy", "loss"), smooth=None
     metrics : sequence of str
         One panel per metric.
     smooth : callable, optional
-        Applied to each joined curve (e.g. ``lecture_utils.training.smooth_curve``).
+        Applied to each joined curve (e.g. ``lecture_utils.trainings.smooth_curve``).
     title : str, optional
 
     Returns

@@ -53,6 +53,7 @@ from pathlib import Path
 import numpy as np
 
 from lecture_utils.cache import atomic_write, cache_folder, file_digest
+from lecture_utils.progress import progress_bar
 from lecture_utils.torch_legacy import load_state_dict
 
 # Keras is imported inside the functions that build models, so that importing this module
@@ -277,11 +278,13 @@ def _assign(model, weights: dict[str, list[np.ndarray]]) -> None:
     if set(layers) != set(weights):
         extra, missing = sorted(set(weights) - set(layers)), sorted(set(layers) - set(weights))
         raise ValueError(f"weights do not fit the model: unused {extra[:3]}, missing {missing[:3]}")
-    for name, arrays in weights.items():
-        expected = [tuple(w.shape) for w in layers[name].weights]
-        if expected != [a.shape for a in arrays]:
-            raise ValueError(f"layer {name} expects shapes {expected}, got {[a.shape for a in arrays]}")
-        layers[name].set_weights(arrays)
+    with progress_bar(len(weights), "converting the EfficientNet-Lite0 weights", unit="layer") as bar:
+        for name, arrays in weights.items():
+            expected = [tuple(w.shape) for w in layers[name].weights]
+            if expected != [a.shape for a in arrays]:
+                raise ValueError(f"layer {name} expects shapes {expected}, got {[a.shape for a in arrays]}")
+            layers[name].set_weights(arrays)
+            bar.update(1)
 
 
 def _find_pth() -> Path:

@@ -23,6 +23,7 @@ weights, so that later chapters compute activations and gradients at full precis
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import math
@@ -58,6 +59,8 @@ __all__ = [
     "BOOK_TRAININGS",
     "train_or_load",
     "cache_key",
+    "CacheEntry",
+    "cache_entries",
     "compiled_network",
     "training_data",
     "float32_copy",
@@ -213,6 +216,10 @@ class TrainingRun:
     meta : dict
         What was recorded with the model: ``settings``, ``keras``, ``trained_at``,
         ``examples_per_epoch``.
+    origin : {"trained", "cache", "class folder", "store"}
+        Trained now, or loaded from the user's cache, the class folder or the model store.
+    source : str
+        The folder or address it was loaded from.
     """
 
     training: Training
@@ -222,6 +229,18 @@ class TrainingRun:
     loaded: bool
     path: Path
     meta: dict = dataclasses.field(default_factory=dict)
+    origin: str = "trained"
+    source: str = "this machine"
+
+    @property
+    def provenance(self) -> str:
+        """Where the model came from, when and in what precision it was trained: one sentence."""
+        trained = (f"trained {self.meta.get('trained_at', 'at an unknown time')} in "
+                   f"{self.meta.get('settings', {}).get('precision', 'an unknown precision')}")
+        where = {"trained": "Trained here just now", "cache": "Loaded from this machine's cache",
+                 "class folder": f"Loaded from the class folder {self.source}",
+                 "store": f"Downloaded from the model store {self.source}"}[self.origin]
+        return f"{where} ({trained}, {self.seconds / 60:.1f} minutes)."
 
     @property
     def epochs(self) -> int:
@@ -578,24 +597,94 @@ def _key(training: Training, model, start_from: Path | None) -> str:
                        keras.__version__)[:16]
 
 
-def _load(training: Training, model_path: Path, history_path: Path) -> TrainingRun | None:
+@dataclass(frozen=True)
+class CacheEntry:
+    """A trained model in a cache folder, with what was recorded when it was trained."""
+
+    path: Path  # the .keras file
+    history: dict
+    seconds: float
+    meta: dict
+
+
+def cache_entries(folder: Path | None = None) -> list[CacheEntry]:
+    """The complete entries of a models folder (default: the cache's), oldest first.
+
+    An entry is complete when its history file exists (it is written last); files that cannot
+    be read are left out.
+    """
+    folder = Path(folder) if folder is not None else cache_folder("models")
+    entries = []
+    for history_path in sorted(folder.glob("*.history.json"), key=lambda p: p.stat().st_mtime):
+        model_path = history_path.with_name(history_path.name.removesuffix(".history.json") + ".keras")
+        try:
+            record = json.loads(history_path.read_text())
+            entries.append(CacheEntry(model_path, record["history"], record["seconds"], record.get("meta", {})))
+        except (OSError, ValueError, KeyError):
+            continue
+    return [entry for entry in entries if entry.path.is_file()]
+
+
+def _load(training: Training, found) -> TrainingRun | None:
+    """The run stored at ``found``; None (with a warning) if its files cannot be read."""
     import keras
 
     try:
-        record = json.loads(history_path.read_text())
-        loaded = keras.models.load_model(model_path)
-        return TrainingRun(training, _computing_in_float32(loaded), record["history"], record["seconds"], True,
-                           model_path, record.get("meta", {}))
-    except Exception as error:  # a damaged entry: drop it and train again
-        warnings.warn(f"Cached model {model_path.name} could not be loaded ({type(error).__name__}); "
-                      "deleting it and training again.", stacklevel=3)
-        model_path.unlink(missing_ok=True)
-        history_path.unlink(missing_ok=True)
+        record = json.loads(found.history.read_text())
+        loaded = keras.models.load_model(found.model)
+        return TrainingRun(training, _computing_in_float32(loaded), record["history"], record["seconds"],
+                           True, found.model, record.get("meta", {}), found.origin, found.source)
+    except Exception as error:  # a damaged entry: train again
+        if found.origin == "class folder":  # read-only, the lecturer's to repair
+            warnings.warn(f"The trained model {found.model} in the class folder could not be loaded "
+                          f"({type(error).__name__}); training it here instead.", stacklevel=3)
+        else:
+            warnings.warn(f"Cached model {found.model.name} could not be loaded ({type(error).__name__}); "
+                          "deleting it and training again.", stacklevel=3)
+            found.model.unlink(missing_ok=True)
+            found.history.unlink(missing_ok=True)
         return None
 
 
+@contextlib.contextmanager
+def _only_one_trainer(entry: str):
+    """Hold a lock on ``entry`` while it trains, so that two kernels never train it at once.
+
+    A second kernel waits, and then finds the first one's model in the cache.  The operating
+    system releases the lock of a process that dies, however it dies.
+    """
+    from filelock import FileLock
+
+    try:
+        lock = FileLock(cache_folder("models") / f".{entry}.lock")
+        lock.acquire()
+    except OSError:  # a read-only cache: nothing will be stored, so nothing to guard
+        yield
+        return
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+def _store(model, model_path: Path, history_path: Path, record: dict) -> None:
+    try:
+        atomic_write(model_path, model.save)
+        # The history is written last, so its presence marks a complete entry.
+        atomic_write(history_path, lambda tmp: tmp.write_text(json.dumps(record, indent=1)))
+    except OSError as error:
+        model_path.unlink(missing_ok=True)
+        warnings.warn(f"The trained model could not be stored in {model_path.parent} "
+                      f"({error.strerror or error}); it is used now but will be trained again next time: "
+                      "set LECTURE_CACHE_DIR to a writable folder with space.", stacklevel=3)
+
+
 def train_or_load(training: Training) -> TrainingRun:
-    """Load the trained model of ``training`` from the cache, or build, train and cache it.
+    """Load the trained model of ``training``, or build, train and cache it.
+
+    The model is looked for in the class folder (``LECTURE_MODELS_DIR``), the cache and the
+    model store (``LECTURE_MODELS_URL``), in that order (:mod:`lecture_utils.model_store`);
+    ``LECTURE_TRAIN=always`` trains it whatever is found.
 
     Parameters
     ----------
@@ -606,39 +695,44 @@ def train_or_load(training: Training) -> TrainingRun:
     -------
     TrainingRun
         ``.history`` has ``accuracy``, ``loss``, ``val_accuracy`` and ``val_loss`` per epoch;
-        ``.model`` computes in float32.
+        ``.model`` computes in float32; ``.provenance`` says where it came from.
     """
     import keras
+
+    from . import model_store
+    from .progress import training_progress
 
     if not isinstance(training, Training):
         raise TypeError(f"train_or_load takes a Training, such as trainings.MNIST_CONVNET, "
                         f"got {type(training).__name__}.")
     start_from = train_or_load(training.start_from).path if training.start_from is not None else None
     model = compiled_network(training, start_from)
-    key = _key(training, model, start_from)
-    model_path = cache_folder("models") / f"{training.name}-{key}.keras"
-    history_path = model_path.with_suffix(".history.json")
-    # The history is written last, so its presence marks a complete entry.
-    if model_path.is_file() and history_path.is_file():
-        run = _load(training, model_path, history_path)
-        if run is not None:
-            return run
+    entry = f"{training.name}-{_key(training, model, start_from)}"
+    found = model_store.find_trained(entry)
+    if found is not None and (run := _load(training, found)) is not None:
+        return run
 
-    train, validation = training_data(training)
-    start = time.perf_counter()
-    # [fit]
-    history = model.fit(train, validation_data=validation, epochs=training.epochs,
-                        shuffle=False, verbose=0)  # the datasets shuffle themselves
-    # [fit-end]
-    seconds = time.perf_counter() - start
-    values = {k: [float(v) for v in vs] for k, vs in history.history.items()}
-    meta = {"settings": training.settings(), "keras": keras.__version__,
-            "trained_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
-            "examples_per_epoch": training_size(training)}
-    atomic_write(model_path, model.save)
-    atomic_write(history_path, lambda tmp: tmp.write_text(json.dumps(
-        {"history": values, "seconds": seconds, "meta": meta}, indent=1)))
-    return TrainingRun(training, _computing_in_float32(model), values, seconds, False, model_path, meta)
+    with _only_one_trainer(entry):
+        # Another kernel may have trained it while this one waited for the lock.
+        found = None if model_store.train_locally() else model_store.find_in_cache(entry)
+        if found is not None and (run := _load(training, found)) is not None:
+            return run
+        train, validation = training_data(training)
+        progress = training_progress(training.name, training.epochs, training.steps_per_epoch)
+        start = time.perf_counter()
+        # [fit]
+        history = model.fit(train, validation_data=validation, epochs=training.epochs,
+                            shuffle=False, verbose=0, callbacks=[progress])  # the datasets shuffle themselves
+        # [fit-end]
+        seconds = time.perf_counter() - start
+        values = {k: [float(v) for v in vs] for k, vs in history.history.items()}
+        meta = {"settings": training.settings(), "keras": keras.__version__,
+                "trained_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
+                "examples_per_epoch": training_size(training)}
+        files = model_store.entry_files(entry, cache_folder("models"))
+        _store(model, files["model"], files["history"], {"history": values, "seconds": seconds, "meta": meta})
+    return TrainingRun(training, _computing_in_float32(model), values, seconds, False, files["model"], meta,
+                       "trained", "this machine")
 
 
 def smooth_curve(points, factor: float = 0.8) -> np.ndarray:

@@ -32,6 +32,7 @@ import numpy as np
 from ._checks import batch_fits_model, keras_model, positive_int
 from .cache import atomic_write, cache_folder, fingerprint
 from .images import IMAGE_SIZE
+from .progress import progress_bar
 
 __all__ = [
     "VGG16_FEATURE_SHAPE",
@@ -93,15 +94,19 @@ def extract_features(conv_base, images, batch_size: int = 32, preprocess=None) -
     return out
 
 
-def _predict_into(conv_base, images, out: np.ndarray, batch_size: int, preprocess) -> None:
+def _predict_into(conv_base, images, out: np.ndarray, batch_size: int, preprocess,
+                  description: str = "extracting features") -> None:
     """Write the base's output for ``images`` batch by batch into ``out`` (any float dtype).
 
     Writing into one preallocated array, rather than collecting the batches and concatenating
     them, keeps a single copy of the features in memory: for the 4000 photos at 150×150 a list
     of batches plus its concatenation held 2 × 512 MB at once.
     """
-    for i in range(0, len(images), batch_size):
-        out[i:i + batch_size] = np.asarray(conv_base.predict_on_batch(preprocess(images[i:i + batch_size])))
+    with progress_bar(len(images), description, unit="photo") as bar:
+        for i in range(0, len(images), batch_size):
+            batch = images[i:i + batch_size]
+            out[i:i + batch_size] = np.asarray(conv_base.predict_on_batch(preprocess(batch)))
+            bar.update(len(batch))
 
 
 def unfreeze_from(conv_base, first: str) -> list[str]:
@@ -264,7 +269,8 @@ def cats_vs_dogs_features() -> Features:
         # float32 batches, their concatenation and the float16 and float32 copies of both splits
         # added up to 1.4 GB at the peak, measured).
         arrays[split] = np.empty((len(photos),) + tuple(base.output_shape[1:]), dtype=np.float16)
-        _predict_into(base, photos, arrays[split], 32, pretrained.preprocess_input)
+        _predict_into(base, photos, arrays[split], 32, pretrained.preprocess_input,
+                      f"EfficientNet-Lite0 features of the {split} photos")
     seconds = time.perf_counter() - start
     arrays.update(train_labels=data["train"][1].astype(np.float32),
                   validation_labels=data["validation"][1].astype(np.float32),

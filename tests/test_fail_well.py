@@ -407,25 +407,6 @@ def test_a_corrupted_cached_download_is_deleted_and_fetched_again(tmp_path, monk
     assert gzip.decompress(path.read_bytes()) == payload
 
 
-@pytest.mark.parametrize("damaged", ["model", "history"])
-def test_a_damaged_trained_model_cache_is_rebuilt(tmp_path, damaged):
-    tiny = dataclasses.replace(trainings.MNIST_CONVNET, name="tiny", epochs=1, train_images=64)
-
-    def run():
-        return trainings.train_or_load(tiny)
-
-    first = run()
-    victim = first.path if damaged == "model" else first.path.with_name(
-        first.path.name.replace(".keras", ".history.json"))
-    victim.write_bytes(victim.read_bytes()[: victim.stat().st_size // 2])
-    with warnings.catch_warnings(record=True) as record:
-        warnings.simplefilter("always")
-        again = run()
-    one_warning(record, "could not be loaded")
-    assert not again.loaded
-    assert json.loads(victim.with_name(victim.name.replace(".keras", ".history.json")).read_text())["history"]
-
-
 def test_truncated_cached_features_are_deleted_and_computed_again(tmp_path, monkeypatch):
     # cats_vs_dogs_features with the photos and EfficientNet-Lite0 replaced by tiny stand-ins.
     import keras

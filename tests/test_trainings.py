@@ -163,12 +163,15 @@ def test_the_same_seed_gives_the_same_training():
     assert not again.loaded and again.history == first.history
 
 
-def test_a_damaged_model_file_is_trained_again():
+@pytest.mark.parametrize("damaged", ["model", "history"])
+def test_a_damaged_entry_is_trained_again(damaged):
     first = trainings.train_or_load(TINY)
-    first.path.write_bytes(first.path.read_bytes()[:100])
+    victim = first.path if damaged == "model" else first.path.with_suffix(".history.json")
+    victim.write_bytes(victim.read_bytes()[: victim.stat().st_size // 2])
     with pytest.warns(UserWarning, match="could not be loaded"):
         again = trainings.train_or_load(TINY)
-    assert not again.loaded and again.path.stat().st_size > 100
+    assert not again.loaded and again.path.stat().st_size == first.path.stat().st_size
+    assert json.loads(first.path.with_suffix(".history.json").read_text())["history"]
 
 
 def test_an_interrupted_training_leaves_nothing_behind(cache, monkeypatch):

@@ -5,7 +5,8 @@ One YAML file per chapter, ``book/reference/<chapter>.yaml``, written by ``make 
 Each code cell's entry is found by a key made from the cell's own code (:func:`cell_keys`), not
 by its position, so inserting, removing or editing another cell leaves every other entry
 valid; a cell that is new or whose code changed has no entry, and its test fails saying to run
-``make reference``. Entries hold, in order, the cell's outputs: ``stdout``/``stderr`` text,
+``make reference``. Entries hold, in order, the cell's outputs: ``stdout`` text (not stderr:
+progress bars and warnings, which differ between a cold and a warm run),
 ``text/plain``, ``text/html`` (tables), ``text/markdown``/``text/latex``, and for a PNG or JPEG
 figure a ``figure`` line with its size in pixels and a 64-bit perceptual hash (:func:`phash`);
 other outputs (widget models, scripts) are not kept, since they hold random identifiers.
@@ -227,7 +228,10 @@ def kept_outputs(outputs) -> list[dict]:
     for output in outputs:
         kind = output.get("output_type")
         if kind == "stream":
-            kept.append({output["name"]: output["text"]})
+            # stderr holds progress bars and warnings, which depend on whether a model was
+            # trained or taken from the cache, so a cold and a warm run would disagree there.
+            if output["name"] == "stdout":
+                kept.append({"stdout": output["text"]})
         elif kind in ("display_data", "execute_result"):
             data = output.get("data", {})
             entry = {mime: data[mime] for mime in TEXT_TYPES if mime in data}

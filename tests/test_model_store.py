@@ -23,19 +23,13 @@ import keras
 import pytest
 
 from lecture_utils import model_store, trainings
+from real_data import needs_mnist_mirror
 
 TINY = dataclasses.replace(trainings.MNIST_CONVNET, name="tiny", epochs=1, batch_size=64,
                            train_images=256, precision="float32")
 
 
-def _mnist_offline():
-    from lecture_utils import data
-
-    mirror = data.mirror_dir()
-    return mirror is not None and (mirror / data.REGISTRY["mnist/train-images"].path).is_file()
-
-
-pytestmark = pytest.mark.skipif(not _mnist_offline(), reason="MNIST is not in LECTURE_DATA_DIR")
+pytestmark = needs_mnist_mirror
 
 
 @pytest.fixture(autouse=True)

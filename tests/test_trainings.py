@@ -14,6 +14,7 @@ import pytest
 
 from lecture_utils import images, pretrained, trainings, transfer
 from lecture_utils.precision import training_precision
+from real_data import needs_mnist_mirror
 
 # A real training of the book, made small: 256 digits, one epoch, as the chapters train them.
 TINY = dataclasses.replace(trainings.MNIST_CONVNET, name="tiny", epochs=1, batch_size=64,
@@ -24,15 +25,7 @@ _HARDWARE = training_precision({k: v for k, v in os.environ.items() if k != "LEC
 needs_bfloat16 = pytest.mark.skipif(_HARDWARE.policy != "mixed_bfloat16", reason=_HARDWARE.reason)
 
 
-def _mnist_offline():
-    from lecture_utils import data
-
-    mirror = data.mirror_dir()
-    return mirror is not None and (mirror / data.REGISTRY["mnist/train-images"].path).is_file()
-
-
-# Each test gets an empty cache, so the real digits must come from the mirror (CI has one).
-pytestmark = pytest.mark.skipif(not _mnist_offline(), reason="MNIST is not in LECTURE_DATA_DIR")
+pytestmark = needs_mnist_mirror
 
 
 @pytest.fixture(autouse=True)

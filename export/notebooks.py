@@ -41,7 +41,8 @@ MARKER = "lecture9-install-cell"
 INSTALL_CELL = '''\
 # Outside the repository (Colab, Binder, a downloaded notebook) the helper package is
 # installed first{tensorflow_note}; LECTURE_UTILS_SOURCE may name another
-# copy of the repository (a fork, a local clone).
+# copy of the repository (a fork, a local clone). Trained models then come from the book's
+# model store, where one was trained in this machine's precision (LECTURE_MODELS_URL).
 try:
     import lecture_utils
 except ModuleNotFoundError:
@@ -49,6 +50,7 @@ except ModuleNotFoundError:
     source = os.environ.get("LECTURE_UTILS_SOURCE", "git+{address}")
     extra = {extra}
     %pip install --quiet "lecture-utils{{extra}} @ {{source}}"
+    os.environ.setdefault("LECTURE_MODELS_URL", "{address}/releases/download/models")
 '''
 
 

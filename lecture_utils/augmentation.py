@@ -33,10 +33,12 @@ it; the composition of transformations applied one after the other, ``A`` first,
 from __future__ import annotations
 
 import math
-from numbers import Real
+
 
 import keras
 import numpy as np
+
+from ._checks import real_in
 
 __all__ = ["RandomAffine", "affine_from_settings", "GENERATOR_SETTINGS"]
 
@@ -56,15 +58,6 @@ _FILL_MODES = ("nearest", "reflect", "wrap", "constant")
 _INTERPOLATIONS = ("bilinear", "nearest")
 #: Columns of the uniform draws, one row per image (see RandomAffine.random_parameters).
 _DRAWS = ("angle", "shift_x", "shift_y", "shear", "zoom_x", "zoom_y", "flip")
-
-
-def _real_in(value, name: str, low: float, high: float, high_open: bool = False) -> float:
-    inside = isinstance(value, Real) and not isinstance(value, bool) and not math.isnan(value) \
-        and low <= value and (value < high if high_open else value <= high)
-    if not inside:
-        bracket = ")" if high_open else "]"
-        raise ValueError(f"{name} must be a number in [{low:g}, {high:g}{bracket}, got {value!r}.")
-    return float(value)
 
 
 @keras.saving.register_keras_serializable(package="lecture_utils")
@@ -132,11 +125,11 @@ class RandomAffine(keras.layers.Layer):
                  **kwargs):
         kwargs.setdefault("dtype", "float32")
         super().__init__(**kwargs)
-        self.rotation_degrees = _real_in(rotation_degrees, "rotation_degrees", 0, 180)
-        self.width_shift = _real_in(width_shift, "width_shift", 0, 1, high_open=True)
-        self.height_shift = _real_in(height_shift, "height_shift", 0, 1, high_open=True)
-        self.shear = _real_in(shear, "shear", 0, 1, high_open=True)
-        self.zoom = _real_in(zoom, "zoom", 0, 1, high_open=True)
+        self.rotation_degrees = real_in(rotation_degrees, "rotation_degrees", "[0, 180]", unit="degrees")
+        self.width_shift = real_in(width_shift, "width_shift", "[0, 1)")
+        self.height_shift = real_in(height_shift, "height_shift", "[0, 1)")
+        self.shear = real_in(shear, "shear", "[0, 1)")
+        self.zoom = real_in(zoom, "zoom", "[0, 1)")
         if not isinstance(horizontal_flip, (bool, np.bool_)):
             raise ValueError(f"horizontal_flip must be True or False, got {horizontal_flip!r}.")
         self.horizontal_flip = bool(horizontal_flip)
@@ -145,7 +138,7 @@ class RandomAffine(keras.layers.Layer):
         if interpolation not in _INTERPOLATIONS:
             raise ValueError(f"interpolation must be 'bilinear' or 'nearest', got {interpolation!r}.")
         self.fill_mode, self.interpolation = fill_mode, interpolation
-        self.fill_value = _real_in(fill_value, "fill_value", -math.inf, math.inf)
+        self.fill_value = real_in(fill_value, "fill_value", "(-inf, inf)")
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))):
             raise ValueError(f"seed must be an integer or None, got {seed!r}.")
         self.seed = None if seed is None else int(seed)
@@ -181,9 +174,9 @@ class RandomAffine(keras.layers.Layer):
                              f"it knows {', '.join(GENERATOR_SETTINGS)}.")
         s = {**GENERATOR_SETTINGS, **settings}
         # Checked under the settings' own names, which are what the caller wrote.
-        _real_in(s["rotation_range"], "rotation_range", 0, 180)
+        real_in(s["rotation_range"], "rotation_range", "[0, 180]", unit="degrees")
         for key in ("width_shift_range", "height_shift_range", "shear_range", "zoom_range"):
-            _real_in(s[key], key, 0, 1, high_open=True)
+            real_in(s[key], key, "[0, 1)")
         return cls(rotation_degrees=s["rotation_range"], width_shift=s["width_shift_range"],
                    height_shift=s["height_shift_range"], shear=s["shear_range"],
                    zoom=s["zoom_range"], horizontal_flip=s["horizontal_flip"],

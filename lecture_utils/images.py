@@ -28,7 +28,6 @@ __all__ = [
     "augmentation_layers",
     "augment_examples",
     "augmentation_from_settings",
-    "fit_on_photos",
 ]
 
 #: Height and width every photo is resized to, as in the lecture.
@@ -383,34 +382,3 @@ def augmentation_from_settings(settings: dict | None, seed: int):
         rotation_degrees=a["rotation_range"], shift=a["width_shift_range"], shear=a["shear_range"],
         zoom=a["zoom_range"], horizontal_flip=a["horizontal_flip"], fill_mode=a["fill_mode"],
         seed=seed)
-
-
-def fit_on_photos(model, hyperparameters: dict, seed: int):
-    """Train ``model`` on the cats-vs-dogs photos, validating after every epoch.
-
-    The one training loop of the chapters that learn from photos (the ConvNet from scratch and
-    with augmentation, the frozen and fine-tuned EfficientNet-Lite0): photos decoded once
-    (:func:`load_cats_vs_dogs`), batched by :func:`make_dataset`, augmented in the pipeline
-    when the settings ask for it.
-
-    Parameters
-    ----------
-    model : keras.Model
-        Compiled, taking (batch, height, width, 3) images in [0, 1].
-    hyperparameters : dict
-        ``image_size``, ``batch_size``, ``validation_batch_size``, ``epochs`` and
-        ``augmentation`` (None, or generator-style settings like :data:`LECTURE_AUGMENTATION`).
-    seed : int
-        Seed of the shuffling and of the augmentations.
-
-    Returns
-    -------
-    keras.callbacks.History
-    """
-    hp = hyperparameters
-    data = load_cats_vs_dogs(tuple(hp["image_size"]))
-    train = make_dataset(*data["train"], batch_size=hp["batch_size"], shuffle=True,
-                         augment=augmentation_from_settings(hp["augmentation"], seed), seed=seed)
-    validation = make_dataset(*data["validation"], batch_size=hp["validation_batch_size"])
-    # shuffle=False: the dataset reshuffles itself every epoch.
-    return model.fit(train, validation_data=validation, epochs=hp["epochs"], shuffle=False, verbose=0)

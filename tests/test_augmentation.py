@@ -351,8 +351,8 @@ def test_from_settings_reads_the_generators_settings():
 
 
 @pytest.mark.parametrize("kwargs, message", [
-    (dict(rotation_degrees=200), r"rotation_degrees must be a number in \[0, 180\], got 200"),
-    (dict(rotation_degrees="40"), r"rotation_degrees must be a number in \[0, 180\], got '40'"),
+    (dict(rotation_degrees=200), r"rotation_degrees must be a number in \[0, 180\] degrees, got 200"),
+    (dict(rotation_degrees="40"), r"rotation_degrees must be a number in \[0, 180\] degrees, got '40'"),
     (dict(width_shift=1.0), r"width_shift must be a number in \[0, 1\), got 1.0"),
     (dict(height_shift=-0.1), r"height_shift must be a number in \[0, 1\), got -0.1"),
     (dict(shear=float("nan")), r"shear must be a number in \[0, 1\), got nan"),

@@ -11,7 +11,7 @@ MATHJAX := vendor/mathjax/tex-chtml.js
 HTML := _build/html
 PDF := $(HTML)/lecture9-convnets.pdf
 
-.PHONY: book html slides pdf test check-site benchmark env clean reference lock canary
+.PHONY: book html slides pdf test lint check-site benchmark env clean reference lock canary
 
 env: $(STAMP)
 
@@ -49,6 +49,11 @@ $(NODE_STAMP): package.json
 $(MATHJAX): $(NODE_STAMP)
 	rm -rf vendor/mathjax && mkdir -p vendor/mathjax
 	cd node_modules/mathjax/es5 && cp -r tex-chtml.js input output ui a11y adaptors ../../../vendor/mathjax/
+
+# Lint and format check of the Python code (pyproject.toml [tool.ruff]; `ruff format .` fixes the format).
+lint: env
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 # Then every number in the chapters' prose is checked against their executed outputs.
 test: env

@@ -36,9 +36,7 @@ import threading
 import time
 from pathlib import Path
 
-import jupytext
 import nbval.plugin
-import pytest
 import yaml
 
 from export import notebooks, reference_outputs
@@ -116,9 +114,12 @@ class KernelMemoryLimit:
         self._stop.set()
         self._sampler.join()
         oom = re.search(r"oom_kill (\d+)", (self.path / "memory.oom_control").read_text())
-        return {"limit_MiB": self.limit / 2**20, "peak_rss_MiB": self.peak_rss / 2**20,
-                "peak_anonymous_MiB": self.peak_anonymous / 2**20,
-                "oom_kills": int(oom.group(1)) if oom else None}
+        return {
+            "limit_MiB": self.limit / 2**20,
+            "peak_rss_MiB": self.peak_rss / 2**20,
+            "peak_anonymous_MiB": self.peak_anonymous / 2**20,
+            "oom_kills": int(oom.group(1)) if oom else None,
+        }
 
     def remove(self):
         try:
@@ -142,9 +143,11 @@ def _kernel_memory_limit(kernel, name):
     return KernelMemoryLimit(pid, limit, name)
 
 
-MISSING_REFERENCE = ("{chapter}: this cell has no reference output (it is new, or its code changed). "
-                     "Run `make reference CHAPTERS={chapter}` (or `make reference` for every chapter) "
-                     "and review the diff of {reference}.")
+MISSING_REFERENCE = (
+    "{chapter}: this cell has no reference output (it is new, or its code changed). "
+    "Run `make reference CHAPTERS={chapter}` (or `make reference` for every chapter) "
+    "and review the diff of {reference}."
+)
 
 
 class MystCell(nbval.plugin.IPyNbCell):
@@ -158,8 +161,9 @@ class MystCell(nbval.plugin.IPyNbCell):
         super().runtest()
         if self.missing_reference and self.options["check"]:
             chapter = self.path.relative_to(self.config.rootpath)
-            self.raise_cell_error(MISSING_REFERENCE.format(
-                chapter=chapter, reference=reference_outputs.reference_path(chapter)))
+            self.raise_cell_error(
+                MISSING_REFERENCE.format(chapter=chapter, reference=reference_outputs.reference_path(chapter))
+            )
 
     def compare_outputs(self, test, ref, skip_compare=None):
         # The test outputs reduced to what a reference keeps (figures as their summary line);
@@ -178,7 +182,8 @@ class MystCell(nbval.plugin.IPyNbCell):
                     continue
                 if field == reference_outputs.FIGURE:
                     agree = reference_outputs.figures_agree(
-                        b, a, 0 if exact else reference_outputs.FIGURE_HASH_TOLERANCE)
+                        b, a, 0 if exact else reference_outputs.FIGURE_HASH_TOLERANCE
+                    )
                 else:
                     agree = not exact and reference_outputs.texts_agree(self.sanitize(b), self.sanitize(a))
                 if agree:
@@ -214,9 +219,10 @@ class MystNotebook(nbval.plugin.IPyNbFile):
         original = nbval.plugin.nbformat
         nbval.plugin.nbformat = _Reader
         try:  # nbval's items, remade as ours (nbval decided each cell's options)
-            self.cell_items = [MystCell.from_parent(self, name=item.name, cell_num=item.cell_num,
-                                                    cell=item.cell, options=item.options)
-                               for item in super().collect()]
+            self.cell_items = [
+                MystCell.from_parent(self, name=item.name, cell_num=item.cell_num, cell=item.cell, options=item.options)
+                for item in super().collect()
+            ]
         finally:
             nbval.plugin.nbformat = original
         for item in self.cell_items:
@@ -231,7 +237,8 @@ class MystNotebook(nbval.plugin.IPyNbFile):
         reference = reference_outputs.read_reference(self.path) or {"made_with": None, "cells": {}}
         if reference["made_with"] is not None:
             differences = reference_outputs.environment_differences(
-                reference["made_with"], reference_outputs.environment())
+                reference["made_with"], reference_outputs.environment()
+            )
             self.exact = not differences
             _COMPARISON[self.path.stem] = differences
         chapter_code = [cell for cell in code if not notebooks.is_install_cell(cell)]
@@ -249,23 +256,31 @@ class MystNotebook(nbval.plugin.IPyNbFile):
 
     def teardown(self):
         if self.memory is not None:
-            KERNEL_PEAKS[self.path.stem] = {**self.memory.report(),
-                                            "seconds": time.perf_counter() - self.started}
+            KERNEL_PEAKS[self.path.stem] = {**self.memory.report(), "seconds": time.perf_counter() - self.started}
         super().teardown()
         if self.memory is not None:
             self.memory.remove()
         ran = _ran_cleanly(self.cell_items)
-        pairs = [(item.cell.source, item.test_outputs) for item in self.cell_items
-                 if not notebooks.is_install_cell(item.cell)]
+        pairs = [
+            (item.cell.source, item.test_outputs)
+            for item in self.cell_items
+            if not notebooks.is_install_cell(item.cell)
+        ]
         sources, outputs = [source for source, _ in pairs], [out or [] for _, out in pairs]
         if ran and self.config.option.write_reference:
-            _WRITTEN.append(reference_outputs.write_reference(
-                self.path, sources, outputs, reference_outputs.environment()))
+            _WRITTEN.append(
+                reference_outputs.write_reference(self.path, sources, outputs, reference_outputs.environment())
+            )
         elif self.config.option.write_reference:
             _WRITTEN.append(f"NOT written, a cell failed or did not run: {self.path}")
         if self.config.option.record_outputs:  # what ran, failed or not (the canary diffs it)
-            reference_outputs.write_reference(self.path, sources, outputs, reference_outputs.environment(),
-                                              folder=Path(self.config.option.record_outputs))
+            reference_outputs.write_reference(
+                self.path,
+                sources,
+                outputs,
+                reference_outputs.environment(),
+                folder=Path(self.config.option.record_outputs),
+            )
         cache_path = _book_cache_path()
         if ran and cache_path is not None:
             _store_executed(self.notebook, self.cell_items, self.path, cache_path)
@@ -297,16 +312,25 @@ def _store_executed(notebook, items, path, cache_path):
                 o["execution_count"] = count
         cell.outputs = out
     get_cache(str(cache_path)).cache_notebook_bundle(
-        CacheBundleIn(notebook, str(path)), check_validity=False, overwrite=True)
+        CacheBundleIn(notebook, str(path)), check_validity=False, overwrite=True
+    )
 
 
 def pytest_addoption(parser):
-    parser.addoption("--write-reference", action="store_true", default=False,
-                     help="run the chapters and write their outputs as the references "
-                          "(book/reference/<chapter>.yaml) instead of comparing with them")
-    parser.addoption("--record-outputs", metavar="FOLDER", default=None,
-                     help="also write each chapter's outputs, in the reference format, to FOLDER "
-                          "(while comparing; `.ci/canary` diffs them with the references)")
+    parser.addoption(
+        "--write-reference",
+        action="store_true",
+        default=False,
+        help="run the chapters and write their outputs as the references "
+        "(book/reference/<chapter>.yaml) instead of comparing with them",
+    )
+    parser.addoption(
+        "--record-outputs",
+        metavar="FOLDER",
+        default=None,
+        help="also write each chapter's outputs, in the reference format, to FOLDER "
+        "(while comparing; `.ci/canary` diffs them with the references)",
+    )
 
 
 def pytest_configure(config):
@@ -324,24 +348,31 @@ def pytest_collect_file(file_path, parent):
 
 def pytest_terminal_summary(terminalreporter):
     for chapter, differences in _COMPARISON.items():
-        how = ("exactly" if not differences else
-               f"to {reference_outputs.SIGNIFICANT_DIGITS} significant digits, figures within "
-               f"{reference_outputs.FIGURE_HASH_TOLERANCE} hash bits, since here "
-               + "; ".join(differences))
+        how = (
+            "exactly"
+            if not differences
+            else f"to {reference_outputs.SIGNIFICANT_DIGITS} significant digits, figures within "
+            f"{reference_outputs.FIGURE_HASH_TOLERANCE} hash bits, since here " + "; ".join(differences)
+        )
         terminalreporter.write_line(f"{chapter}: outputs compared with the references {how}")
     for path in _WRITTEN:
         terminalreporter.write_line(f"reference outputs written: {path}" if isinstance(path, Path) else str(path))
     if _NO_LIMIT:
-        terminalreporter.write_line(f"LECTURE_KERNEL_MEMORY_LIMIT NOT ENFORCED: {_NO_LIMIT[0]}; "
-                                    "the chapters ran without a memory limit.", yellow=True, bold=True)
+        terminalreporter.write_line(
+            f"LECTURE_KERNEL_MEMORY_LIMIT NOT ENFORCED: {_NO_LIMIT[0]}; the chapters ran without a memory limit.",
+            yellow=True,
+            bold=True,
+        )
     if not KERNEL_PEAKS:
         return
     terminalreporter.section("chapter kernels' memory")
     for chapter, peak in KERNEL_PEAKS.items():
         killed = f", OOM kills: {peak['oom_kills']}" if peak["oom_kills"] else ""
-        terminalreporter.write_line(f"{chapter:24} peak {peak['peak_rss_MiB']:6.0f} MiB resident, "
-                                    f"{peak['peak_anonymous_MiB']:6.0f} MiB anonymous, "
-                                    f"limit {peak['limit_MiB']:.0f} MiB, {peak['seconds']:5.0f} s{killed}")
+        terminalreporter.write_line(
+            f"{chapter:24} peak {peak['peak_rss_MiB']:6.0f} MiB resident, "
+            f"{peak['peak_anonymous_MiB']:6.0f} MiB anonymous, "
+            f"limit {peak['limit_MiB']:.0f} MiB, {peak['seconds']:5.0f} s{killed}"
+        )
     report = Path(os.environ.get("LECTURE_KERNEL_MEMORY_REPORT", ROOT / "artifacts" / "kernel-memory.json"))
     report.parent.mkdir(parents=True, exist_ok=True)
     report.write_text(json.dumps(KERNEL_PEAKS, indent=1) + "\n")

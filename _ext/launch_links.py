@@ -66,19 +66,25 @@ def point_colab_at_notebooks(app, pagename, templatename, context, doctree):
     binder_url = (launch.get("binderhub_url") or "").strip().rstrip("/")
     if binder_url:
         makers[f"{binder_url}/v2/gh/"] = partial(binder_notebook_url, binder_url)
-    found = [(button, maker) for button in _buttons(context.get("header_buttons", []))
-             if button.get("type") == "link"
-             for prefix, maker in makers.items() if str(button.get("url", "")).startswith(prefix)]
+    found = [
+        (button, maker)
+        for button in _buttons(context.get("header_buttons", []))
+        if button.get("type") == "link"
+        for prefix, maker in makers.items()
+        if str(button.get("url", "")).startswith(prefix)
+    ]
     if not found:
         return
     org_repo = github_org_repo(options.get("repository_url"))
     if org_repo is None:
-        LOGGER.warning("launch_links: repository url %r is not a GitHub repository; the launch "
-                       "buttons are left as the theme made them", options.get("repository_url"))
+        LOGGER.warning(
+            "launch_links: repository url %r is not a GitHub repository; the launch "
+            "buttons are left as the theme made them",
+            options.get("repository_url"),
+        )
         return
     for button, maker in found:
-        button["url"] = maker(*org_repo, app.config.colab_notebooks_branch,
-                              options.get("path_to_docs", ""), pagename)
+        button["url"] = maker(*org_repo, app.config.colab_notebooks_branch, options.get("path_to_docs", ""), pagename)
 
 
 def setup(app):

@@ -44,8 +44,11 @@ PIPELINES = ("none", "five layers", "RandomAffine")
 
 def augmenters(seed: int = 0) -> dict:
     """A fresh augmentation per pipeline (None for none), seeded alike."""
-    return {"none": None, "five layers": images.augmentation_from_settings(images.LECTURE_AUGMENTATION, seed),
-            "RandomAffine": RandomAffine.from_settings(images.LECTURE_AUGMENTATION, seed=seed)}
+    return {
+        "none": None,
+        "five layers": images.augmentation_from_settings(images.LECTURE_AUGMENTATION, seed),
+        "RandomAffine": RandomAffine.from_settings(images.LECTURE_AUGMENTATION, seed=seed),
+    }
 
 
 def timed(run) -> tuple[float, float]:
@@ -63,8 +66,10 @@ def interleaved(runs: dict, repeats: int) -> dict:
     for _ in range(repeats):
         for name, run in runs.items():
             times[name].append(timed(run))
-    return {name: (statistics.median(t for t, _ in ts), statistics.median(c for _, c in ts),
-                   [t for t, _ in ts]) for name, ts in times.items()}
+    return {
+        name: (statistics.median(t for t, _ in ts), statistics.median(c for _, c in ts), [t for t, _ in ts])
+        for name, ts in times.items()
+    }
 
 
 def print_table(title: str, results: dict, unit: str = "s") -> None:
@@ -72,8 +77,9 @@ def print_table(title: str, results: dict, unit: str = "s") -> None:
     print(f"\n{title}")
     print(f"  {'pipeline':<14} {unit:>9} {'÷ none':>8} {'cores busy':>11}   each repetition, {unit}")
     for name, (seconds, cores, each) in results.items():
-        print(f"  {name:<14} {seconds:9.2f} {seconds / base:8.2f} {cores:11.2f}   "
-              + " ".join(f"{t:.2f}" for t in each))
+        print(
+            f"  {name:<14} {seconds:9.2f} {seconds / base:8.2f} {cores:11.2f}   " + " ".join(f"{t:.2f}" for t in each)
+        )
 
 
 def profile(batch_size: int, repeats: int, batches: int = 20) -> None:
@@ -104,6 +110,7 @@ def profile(batch_size: int, repeats: int, batches: int = 20) -> None:
             for _ in range(batches):
                 out = graph()
             keras.ops.convert_to_numpy(out)  # wait for the last one
+
         return loop
 
     for graph in graphs.values():
@@ -133,13 +140,15 @@ def main() -> None:
         x, y = images.load_cats_vs_dogs()["train"]
         if len(x) < args.photos:
             parser.error(f"--photos {args.photos}: the training split has only {len(x)} photos.")
-        x, y = x[:args.photos], y[:args.photos]
+        x, y = x[: args.photos], y[: args.photos]
     else:
         rng = np.random.default_rng(0)
         x = rng.integers(0, 256, (args.photos, 150, 150, 3), dtype=np.uint8)
         y = rng.integers(0, 2, args.photos)
-    print(f"{len(x)} {'photos' if args.real else 'random photos'} of 150×150, batches of {args.batch_size}, "
-          f"{os.cpu_count()} CPUs seen; the CPU may be shared: compare rows of one run only.")
+    print(
+        f"{len(x)} {'photos' if args.real else 'random photos'} of 150×150, batches of {args.batch_size}, "
+        f"{os.cpu_count()} CPUs seen; the CPU may be shared: compare rows of one run only."
+    )
 
     profile(args.batch_size, args.repeats)
 
@@ -152,25 +161,30 @@ def main() -> None:
         def run():
             for _ in ds:
                 pass
+
         return run
 
     for ds in pipelines.values():
         drain(ds)()  # trace, warm the caches
-    print_table(f"The pipeline alone: one pass over {len(x)} photos (median of {args.repeats})",
-                interleaved({name: drain(ds) for name, ds in pipelines.items()}, args.repeats))
+    print_table(
+        f"The pipeline alone: one pass over {len(x)} photos (median of {args.repeats})",
+        interleaved({name: drain(ds) for name, ds in pipelines.items()}, args.repeats),
+    )
 
     if args.skip_training:
         return
     keras.config.set_dtype_policy(args.precision)
     fits = {}
-    warm_up = images.make_dataset(x[:5 * args.batch_size], y[:5 * args.batch_size], batch_size=args.batch_size)
+    warm_up = images.make_dataset(x[: 5 * args.batch_size], y[: 5 * args.batch_size], batch_size=args.batch_size)
     for name, ds in pipelines.items():
         model = models.cats_vs_dogs_convnet()
         model.compile(optimizer=keras.optimizers.RMSprop(1e-4), loss="binary_crossentropy", metrics=["accuracy"])
         model.fit(warm_up, epochs=1, shuffle=False, verbose=0)  # trace the step outside the timing
         fits[name] = lambda model=model, ds=ds: model.fit(ds, epochs=1, shuffle=False, verbose=0)
-    print_table(f"One training epoch of cats_vs_dogs_convnet, {args.precision} (median of {args.repeats})",
-                interleaved(fits, args.repeats))
+    print_table(
+        f"One training epoch of cats_vs_dogs_convnet, {args.precision} (median of {args.repeats})",
+        interleaved(fits, args.repeats),
+    )
 
 
 if __name__ == "__main__":

@@ -41,7 +41,7 @@ def measured_peak_flops(dtype: str = "float32", seconds: float = 3.0) -> dict:
     conv_x = tf.random.normal((32, 56, 56, 128), dtype=dtype)
     conv_w = tf.random.normal((3, 3, 128, 128), dtype=dtype)
     cases = {
-        "matmul": (lambda: tf.linalg.matmul(a, a), 2 * 2048 ** 3),
+        "matmul": (lambda: tf.linalg.matmul(a, a), 2 * 2048**3),
         "conv3x3": (lambda: tf.nn.conv2d(conv_x, conv_w, 1, "SAME"), 2 * 32 * 56 * 56 * 128 * 128 * 9),
     }
     for name, (op, flops) in cases.items():
@@ -120,17 +120,27 @@ def training_table(models_dir: Path, peak: dict) -> list[dict]:
         model = keras.models.load_model(entry.path)
         if training.data == "cats_vs_dogs_features":
             # Trained on features computed once beforehand: only the dense head ran.
-            flops = sum(3 * _layer_flops(layer) for layer in _leaf_layers(model)
-                        if layer.trainable and layer.trainable_weights)
+            flops = sum(
+                3 * _layer_flops(layer) for layer in _leaf_layers(model) if layer.trainable and layer.trainable_weights
+            )
         else:
             flops = forward_flops(model, training=True)
         # The recorded seconds include the validation passes, which are not counted: a slight
         # underestimate.
         achieved = flops * images_per_s
         reference = peak["bfloat16" if training.precision == "mixed_bfloat16" else "float32"]["conv3x3"]
-        rows.append({"training": training.name, "epochs": epochs, "seconds": entry.seconds,
-                     "s/epoch": entry.seconds / max(epochs, 1), "precision": training.precision,
-                     "images/s": images_per_s, "GFLOP/s": achieved / 1e9, "÷ peak": achieved / reference})
+        rows.append(
+            {
+                "training": training.name,
+                "epochs": epochs,
+                "seconds": entry.seconds,
+                "s/epoch": entry.seconds / max(epochs, 1),
+                "precision": training.precision,
+                "images/s": images_per_s,
+                "GFLOP/s": achieved / 1e9,
+                "÷ peak": achieved / reference,
+            }
+        )
     return rows
 
 
@@ -145,8 +155,9 @@ def run_chapter(path: Path, env: dict) -> tuple[float, float]:
     from nbclient import NotebookClient
 
     notebook = jupytext.read(path)
-    client = NotebookClient(notebook, timeout=7200, kernel_name="python3",
-                            resources={"metadata": {"path": str(path.parent)}})
+    client = NotebookClient(
+        notebook, timeout=7200, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
+    )
     old = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
     peak = [0]
@@ -179,7 +190,7 @@ def run_chapter(path: Path, env: dict) -> tuple[float, float]:
                 os.environ.pop(k, None)
             else:
                 os.environ[k] = v
-    return wall, peak[0] / 2 ** 30
+    return wall, peak[0] / 2**30
 
 
 def pipeline_ratio() -> dict:
@@ -213,15 +224,22 @@ def pipeline_ratio() -> dict:
         start = time.perf_counter()
         epoch()
         timings[name] = time.perf_counter() - start
-    return {"naive s/epoch": timings["naive"], "pipeline s/epoch": timings["decoded once"],
-            "one-off decode s": decode_once, "speed-up": timings["naive"] / timings["decoded once"]}
+    return {
+        "naive s/epoch": timings["naive"],
+        "pipeline s/epoch": timings["decoded once"],
+        "one-off decode s": decode_once,
+        "speed-up": timings["naive"] / timings["decoded once"],
+    }
 
 
 def markdown_table(rows: list[dict]) -> str:
     if not rows:
         return "(none)\n"
     keys = list(dict.fromkeys(k for row in rows for k in row))
-    fmt = lambda v: f"{v:,.3g}" if isinstance(v, float) else str(v)
+
+    def fmt(v):
+        return f"{v:,.3g}" if isinstance(v, float) else str(v)
+
     lines = ["| " + " | ".join(keys) + " |", "|" + "---|" * len(keys)]
     lines += ["| " + " | ".join(fmt(row.get(k, "")) for k in keys) + " |" for row in rows]
     return "\n".join(lines) + "\n"
@@ -233,11 +251,12 @@ def main():
     parser.add_argument("--output", type=Path, default=ROOT / "benchmarks" / "results.md")
     args = parser.parse_args()
 
-    chapters = sorted(p for p in BOOK.glob("[0-9][0-9]_*.md")
-                      if not args.chapters or p.name[:2] in args.chapters)
-    report = [f"# Benchmark, {time.strftime('%Y-%m-%d %H:%M')}\n",
-              f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-              f"{_memory_gib():.0f} GiB; Python {platform.python_version()}.\n"]
+    chapters = sorted(p for p in BOOK.glob("[0-9][0-9]_*.md") if not args.chapters or p.name[:2] in args.chapters)
+    report = [
+        f"# Benchmark, {time.strftime('%Y-%m-%d %H:%M')}\n",
+        f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+        f"{_memory_gib():.0f} GiB; Python {platform.python_version()}.\n",
+    ]
 
     peak = {dtype: measured_peak_flops(dtype) for dtype in ("float32", "bfloat16")}
     report.append("## Peak of this CPU (GFLOP/s)\n")
@@ -249,13 +268,25 @@ def main():
         for chapter in chapters:
             cold = run_chapter(chapter, env)
             warm = run_chapter(chapter, env)
-            rows.append({"chapter": chapter.stem, "cold s": cold[0], "warm s": warm[0],
-                         "peak GiB (cold)": cold[1], "peak GiB (warm)": warm[1]})
+            rows.append(
+                {
+                    "chapter": chapter.stem,
+                    "cold s": cold[0],
+                    "warm s": warm[0],
+                    "peak GiB (cold)": cold[1],
+                    "peak GiB (warm)": warm[1],
+                }
+            )
             print(markdown_table(rows[-1:]), flush=True)
-        rows.append({"chapter": "whole book", "cold s": sum(r["cold s"] for r in rows),
-                     "warm s": sum(r["warm s"] for r in rows),
-                     "peak GiB (cold)": max(r["peak GiB (cold)"] for r in rows),
-                     "peak GiB (warm)": max(r["peak GiB (warm)"] for r in rows)})
+        rows.append(
+            {
+                "chapter": "whole book",
+                "cold s": sum(r["cold s"] for r in rows),
+                "warm s": sum(r["warm s"] for r in rows),
+                "peak GiB (cold)": max(r["peak GiB (cold)"] for r in rows),
+                "peak GiB (warm)": max(r["peak GiB (warm)"] for r in rows),
+            }
+        )
         report += ["## Chapters\n", markdown_table(rows)]
         report += ["## Trainings (from the cold run)\n", markdown_table(training_table(Path(cache) / "models", peak))]
     report += ["## Input pipeline (cats vs. dogs, 3000 training photos)\n", markdown_table([pipeline_ratio()])]
@@ -268,7 +299,7 @@ def main():
 def _memory_gib():
     import psutil
 
-    return psutil.virtual_memory().total / 2 ** 30
+    return psutil.virtual_memory().total / 2**30
 
 
 if __name__ == "__main__":

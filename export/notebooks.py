@@ -38,7 +38,7 @@ WITHOUT_TENSORFLOW = frozenset({"01_convolution"})
 #: Marks the injected cell in the notebook's cell metadata, so that it can be found again.
 MARKER = "lecture9-install-cell"
 
-INSTALL_CELL = '''\
+INSTALL_CELL = """\
 # Outside the repository (Colab, Binder, a downloaded notebook) the helper package is
 # installed first{tensorflow_note}; LECTURE_UTILS_SOURCE may name another
 # copy of the repository (a fork, a local clone). Trained models then come from the book's
@@ -51,7 +51,7 @@ except ModuleNotFoundError:
     extra = {extra}
     %pip install --quiet "lecture-utils{{extra}} @ {{source}}"
     os.environ.setdefault("LECTURE_MODELS_URL", "{address}/releases/download/models")
-'''
+"""
 
 
 def book_address(root: Path = ROOT) -> str:
@@ -59,8 +59,10 @@ def book_address(root: Path = ROOT) -> str:
     config = yaml.safe_load((root / "_config.yml").read_text(encoding="utf-8")) or {}
     url = (config.get("repository") or {}).get("url")
     if not url:
-        raise ValueError(f"{root / '_config.yml'} names no repository: url, which the chapters' "
-                         "install cell installs lecture_utils from.")
+        raise ValueError(
+            f"{root / '_config.yml'} names no repository: url, which the chapters' "
+            "install cell installs lecture_utils from."
+        )
     return url.rstrip("/").removesuffix(".git")
 
 
@@ -88,8 +90,10 @@ def chapter_notebook(path: Path, root: Path = ROOT) -> nbformat.NotebookNode:
     path = Path(path)
     notebook = jupytext.read(path)
     if any(is_install_cell(cell) for cell in notebook.cells):
-        raise ValueError(f"{path} already holds the install cell; it is added when the chapter "
-                         "becomes a notebook and must not be in the chapter itself.")
+        raise ValueError(
+            f"{path} already holds the install cell; it is added when the chapter "
+            "becomes a notebook and must not be in the chapter itself."
+        )
     cell = nbformat.v4.new_code_cell(install_cell_source(path.stem, root))
     cell.metadata = {"tags": ["remove-cell", "nbval-ignore-output"], MARKER: True}
     cell.id = MARKER  # fixed, so that the published notebook does not change from push to push
@@ -104,8 +108,9 @@ def without_install_cell(notebook: nbformat.NotebookNode) -> nbformat.NotebookNo
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description="Write each chapter as an .ipynb beside it, "
-                                                 "with the install cell in front.")
+    parser = argparse.ArgumentParser(
+        description="Write each chapter as an .ipynb beside it, with the install cell in front."
+    )
     parser.add_argument("chapters", nargs="+", type=Path, help="book/*.md chapters (MyST, with a jupytext header)")
     args = parser.parse_args(argv)
     for chapter in args.chapters:

@@ -113,12 +113,15 @@ computed when the chapters were executed. Interactive explorers show their first
 """
     (out / "book.html").write_text(doc, encoding="utf-8")
     soup = BeautifulSoup(doc, "html.parser")
-    manifest = {"titles": [t for t, _ in chapters],
-                "figures": len(soup.select("section.chapter figure:not(.lx-panel) > img")),
-                "explorers": len(soup.select(".lx")),
-                # "Fig. 7" and the caption's first words: the caption itself, not a reference to it.
-                "captions": [" ".join(c.parent.get_text(" ", strip=True).split()[:6])
-                             for c in soup.select("figcaption .caption-number")]}
+    manifest = {
+        "titles": [t for t, _ in chapters],
+        "figures": len(soup.select("section.chapter figure:not(.lx-panel) > img")),
+        "explorers": len(soup.select(".lx")),
+        # "Fig. 7" and the caption's first words: the caption itself, not a reference to it.
+        "captions": [
+            " ".join(c.parent.get_text(" ", strip=True).split()[:6]) for c in soup.select("figcaption .caption-number")
+        ],
+    }
     (out / "manifest.json").write_text(json.dumps(manifest, indent=1), encoding="utf-8")
     return manifest
 

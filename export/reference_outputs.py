@@ -48,8 +48,18 @@ SIGNIFICANT_DIGITS = 2
 FIGURE_HASH_TOLERANCE = 8
 
 #: The packages whose versions decide the chapters' numbers and figures.
-PACKAGES = ("tensorflow", "tensorflow-cpu", "keras", "numpy", "scipy", "scikit-image",
-            "scikit-learn", "matplotlib", "pillow", "ipykernel")
+PACKAGES = (
+    "tensorflow",
+    "tensorflow-cpu",
+    "keras",
+    "numpy",
+    "scipy",
+    "scikit-image",
+    "scikit-learn",
+    "matplotlib",
+    "pillow",
+    "ipykernel",
+)
 
 #: x86-64 instruction sets that change which kernels oneDNN and Eigen run, so the last bits
 #: of a training's arithmetic (Linux's /proc/cpuinfo names).
@@ -82,6 +92,7 @@ def sanitizer_path(book: Path) -> Path:
 
 # --- which cell is which -------------------------------------------------------------------
 
+
 def _code_only(source: str) -> str:
     """The cell's code without blank lines, comment lines and trailing blanks: what it runs."""
     lines = (line.rstrip() for line in source.splitlines())
@@ -108,6 +119,7 @@ def first_code_line(source: str) -> str:
 
 
 # --- the environment a reference was made in -----------------------------------------------
+
 
 def _cpu_class() -> str:
     machine = platform.machine()
@@ -139,9 +151,13 @@ def environment() -> dict:
             packages[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
             pass
-    return {"python": f"{sys.version_info.major}.{sys.version_info.minor}",
-            "system": platform.system(), "cpu": _cpu_class(),
-            "precision": _training_precision(), "packages": packages}
+    return {
+        "python": f"{sys.version_info.major}.{sys.version_info.minor}",
+        "system": platform.system(),
+        "cpu": _cpu_class(),
+        "precision": _training_precision(),
+        "packages": packages,
+    }
 
 
 def environment_differences(reference: dict, here: dict) -> list[str]:
@@ -158,6 +174,7 @@ def environment_differences(reference: dict, here: dict) -> list[str]:
 
 
 # --- outputs as kept -----------------------------------------------------------------------
+
 
 def phash(data: bytes) -> str:
     """A 64-bit perceptual hash (DCT of a 32×32 grey thumbnail, 8×8 lowest frequencies vs. their median)."""
@@ -269,6 +286,7 @@ def as_notebook_outputs(kept: list[dict]) -> list:
 
 # --- comparison beyond nbval's equality ----------------------------------------------------
 
+
 def _numbers_agree(reference: str, test: str) -> bool:
     if any(c in reference for c in ".eE") or any(c in test for c in ".eE"):
         a, b = float(reference), float(test)
@@ -299,6 +317,7 @@ def figures_agree(reference: str, test: str, tolerance: int) -> bool:
 
 # --- the files -----------------------------------------------------------------------------
 
+
 class _Dumper(yaml.SafeDumper):
     """Multi-line text as YAML literal blocks, so that a diff shows the lines that changed."""
 
@@ -318,17 +337,23 @@ _HEADER = """\
 """
 
 
-def write_reference(chapter: Path, sources: list[str], outputs: list, env: dict,
-                    folder: Path | None = None) -> Path:
+def write_reference(chapter: Path, sources: list[str], outputs: list, env: dict, folder: Path | None = None) -> Path:
     """Write the reference file of ``chapter`` from its code cells' sources and outputs
     (into ``folder`` instead of the chapter's reference folder, if given)."""
     chapter = Path(chapter)
-    cells = [{"key": key, "code": first_code_line(source), "outputs": kept_outputs(out)}
-             for key, source, out in zip(cell_keys(sources), sources, outputs)]
+    cells = [
+        {"key": key, "code": first_code_line(source), "outputs": kept_outputs(out)}
+        for key, source, out in zip(cell_keys(sources), sources, outputs)
+    ]
     path = reference_path(chapter) if folder is None else Path(folder) / reference_path(chapter).name
     path.parent.mkdir(parents=True, exist_ok=True)
-    body = yaml.dump({"chapter": f"{chapter.parent.name}/{chapter.name}", "made_with": env,
-                      "cells": cells}, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100)
+    body = yaml.dump(
+        {"chapter": f"{chapter.parent.name}/{chapter.name}", "made_with": env, "cells": cells},
+        Dumper=_Dumper,
+        sort_keys=False,
+        allow_unicode=True,
+        width=100,
+    )
     path.write_text(_HEADER.format(chapter=f"{chapter.parent.name}/{chapter.name}") + body, encoding="utf-8")
     return path
 
@@ -339,11 +364,14 @@ def read_reference(chapter: Path) -> dict | None:
     if not path.is_file():
         return None
     content = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    return {"made_with": content.get("made_with", {}),
-            "cells": {cell["key"]: cell.get("outputs") or [] for cell in content.get("cells", [])}}
+    return {
+        "made_with": content.get("made_with", {}),
+        "cells": {cell["key"]: cell.get("outputs") or [] for cell in content.get("cells", [])},
+    }
 
 
 # --- what changed (the canary) -------------------------------------------------------------
+
 
 def read_sanitizer(path: Path) -> list[tuple[str, str]]:
     """The (regex, replacement) pairs of an nbval sanitizer file, as nbval reads them."""
@@ -371,17 +399,23 @@ def outputs_diff(reference: Path, new: Path, sanitizer: Path) -> tuple[list[str]
     import difflib
 
     patterns = read_sanitizer(sanitizer)
-    old, now = (yaml.safe_load(Path(p).read_text(encoding="utf-8")) if Path(p).is_file() else {}
-                for p in (reference, new))
+    old, now = (
+        yaml.safe_load(Path(p).read_text(encoding="utf-8")) if Path(p).is_file() else {} for p in (reference, new)
+    )
     old_cells = {c["key"]: c for c in old.get("cells", [])}
-    changed = [f"{c['key']} ({c['code']})" for c in now.get("cells", [])
-               if c["key"] in old_cells
-               and _sanitized(old_cells[c["key"]]["outputs"], patterns) != _sanitized(c["outputs"], patterns)]
+    changed = [
+        f"{c['key']} ({c['code']})"
+        for c in now.get("cells", [])
+        if c["key"] in old_cells
+        and _sanitized(old_cells[c["key"]]["outputs"], patterns) != _sanitized(c["outputs"], patterns)
+    ]
     changed += [f"{c['key']} ({c['code']}): no reference" for c in now.get("cells", []) if c["key"] not in old_cells]
 
     def text(content):
         content = {**content, "cells": _sanitized(content.get("cells", []), patterns)}
-        return yaml.dump(content, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100).splitlines(keepends=True)
+        return yaml.dump(content, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100).splitlines(
+            keepends=True
+        )
 
     diff = "".join(difflib.unified_diff(text(old), text(now), str(reference), str(new)))
     return changed, diff
@@ -390,8 +424,10 @@ def outputs_diff(reference: Path, new: Path, sanitizer: Path) -> tuple[list[str]
 def main(argv=None) -> int:
     import argparse
 
-    parser = argparse.ArgumentParser(description="Which cells' outputs differ between the reference "
-                                                 "outputs and outputs recorded by --record-outputs.")
+    parser = argparse.ArgumentParser(
+        description="Which cells' outputs differ between the reference "
+        "outputs and outputs recorded by --record-outputs."
+    )
     parser.add_argument("references", type=Path, help="the reference folder (book/reference)")
     parser.add_argument("recorded", type=Path, help="the folder --record-outputs wrote")
     parser.add_argument("--diff", type=Path, help="write the unified diff of the sanitized outputs here")

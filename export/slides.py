@@ -82,10 +82,10 @@ def first_sentence(paragraph: Tag) -> Tag:
             text = re.sub(r"\s+", " ", str(child))
             match = SENTENCE_END.search(text)
             if match:
-                out.append(text[:match.start()])
+                out.append(text[: match.start()])
                 return out
             if length + len(text) > MAX_BULLET:
-                cut = text[:max(0, MAX_BULLET - length)].rsplit(" ", 1)[0]
+                cut = text[: max(0, MAX_BULLET - length)].rsplit(" ", 1)[0]
                 out.append(cut.rstrip(",;— ") + " …")
                 return out
             out.append(text)
@@ -113,7 +113,7 @@ def _cell_slides(cell: Tag, heading: str, lead: list[str]) -> list[str]:
     classes = set(cell.get("class", []))
     slides, text_outputs, rich = [], [], []
     output = None if "tag_hide-output" in classes else cell.select_one(".cell_output")
-    for part in (output.find_all(recursive=False) if output else []):
+    for part in output.find_all(recursive=False) if output else []:
         part_classes = set(part.get("class", []))
         if "text_html" in part_classes:
             rich.append(("html", part))
@@ -170,8 +170,13 @@ def _section_slides(section: Tag, level: int, crumbs: list[str]) -> list[list[st
             name = title_tag.get_text(" ", strip=True) if title_tag else "Note"
             if title_tag:
                 title_tag.decompose()
-            cell_slides.append(_slide(f'<h3>{html.escape(name)}</h3><div class="exercise">{child.decode_contents()}</div>',
-                                      None, "exercise"))
+            cell_slides.append(
+                _slide(
+                    f'<h3>{html.escape(name)}</h3><div class="exercise">{child.decode_contents()}</div>',
+                    None,
+                    "exercise",
+                )
+            )
         elif "cell" in classes:
             if HIDDEN_CELL & classes:
                 continue
@@ -184,10 +189,14 @@ def _section_slides(section: Tag, level: int, crumbs: list[str]) -> list[list[st
     slides = []
     tag = "h1" if level == 1 else "h2"
     for start in range(0, max(len(text_items), 1), BULLETS_PER_SLIDE):
-        chunk = text_items[start:start + BULLETS_PER_SLIDE]
+        chunk = text_items[start : start + BULLETS_PER_SLIDE]
         more = " (continued)" if start else ""
-        subtitle = '<p class="deck-subtitle">Lecture 9: Convolutional Neural Networks</p>' if level == 1 and not start else ""
-        body = f"<{tag}>{html.escape(shown_title)}{more}</{tag}>{subtitle}" + (f"<ul>{''.join(chunk)}</ul>" if chunk else "")
+        subtitle = (
+            '<p class="deck-subtitle">Lecture 9: Convolutional Neural Networks</p>' if level == 1 and not start else ""
+        )
+        body = f"<{tag}>{html.escape(shown_title)}{more}</{tag}>{subtitle}" + (
+            f"<ul>{''.join(chunk)}</ul>" if chunk else ""
+        )
         slides.append(_slide(body, notes if not start else [], "title" if level == 1 and not start else "text"))
     return [slides + cell_slides] + columns
 
@@ -249,18 +258,24 @@ def build(html_dir: Path) -> dict:
     for page in chapters(html_dir):
         title, doc, n = deck(page)
         (out / page.name).write_text(doc, encoding="utf-8")
-        manifest["decks"].append({"file": page.name, "title": title, "slides": n,
-                                  "chapter": f"{page.parent.name}/{page.name}"})
-    items = "".join(f'<li><a href="{d["file"]}">{html.escape(d["title"])}</a> ({d["slides"]} slides)</li>'
-                    for d in manifest["decks"])
-    (out / "index.html").write_text(f"""<!doctype html>
+        manifest["decks"].append(
+            {"file": page.name, "title": title, "slides": n, "chapter": f"{page.parent.name}/{page.name}"}
+        )
+    items = "".join(
+        f'<li><a href="{d["file"]}">{html.escape(d["title"])}</a> ({d["slides"]} slides)</li>'
+        for d in manifest["decks"]
+    )
+    (out / "index.html").write_text(
+        f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Slides: Lecture 9, Convolutional Neural Networks</title>
 <link rel="stylesheet" href="slides.css"></head>
 <body class="deck-index"><main><h1>Lecture 9: Convolutional Neural Networks, the slides</h1>
 <p>One reveal.js deck per chapter, made from the executed chapters of the <a href="../index.html">book</a>.
 Arrow keys move between slides, S opens the speaker notes, F full screen, Esc the overview.</p>
 <ul>{items}</ul></main></body></html>
-""", encoding="utf-8")
+""",
+        encoding="utf-8",
+    )
     (out / "manifest.json").write_text(json.dumps(manifest, indent=1), encoding="utf-8")
     return manifest
 
@@ -269,5 +284,7 @@ if __name__ == "__main__":
     started = time.perf_counter()
     manifest = build(Path(sys.argv[1] if len(sys.argv) > 1 else ROOT / "_build" / "html"))
     total = sum(d["slides"] for d in manifest["decks"])
-    print(f"slides: {len(manifest['decks'])} decks, {total} slides "
-          f"({', '.join(str(d['slides']) for d in manifest['decks'])}) in {time.perf_counter() - started:.1f} s")
+    print(
+        f"slides: {len(manifest['decks'])} decks, {total} slides "
+        f"({', '.join(str(d['slides']) for d in manifest['decks'])}) in {time.perf_counter() - started:.1f} s"
+    )

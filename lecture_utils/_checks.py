@@ -20,8 +20,9 @@ def _is_int(value) -> bool:
     return isinstance(value, Integral) and not isinstance(value, bool)
 
 
-def int_in_range(value, name: str, low: int | None = None, high: int | None = None, *,
-                 unit: str = "", note: str = "") -> int:
+def int_in_range(
+    value, name: str, low: int | None = None, high: int | None = None, *, unit: str = "", note: str = ""
+) -> int:
     """``value`` as an int, if it is an integer from ``low`` to ``high`` (both included).
 
     Parameters
@@ -127,13 +128,17 @@ def real_in(value, name: str, interval: str, *, unit: str = "", hint: str = "") 
     """
     low, high = (float(bound) for bound in interval[1:-1].split(","))
     closed_low, closed_high = interval[0] == "[", interval[-1] == "]"
-    ok = isinstance(value, Real) and not isinstance(value, bool) and not math.isnan(value) and (
-        (low <= value if closed_low else low < value) and (value <= high if closed_high else value < high))
+    ok = (
+        isinstance(value, Real)
+        and not isinstance(value, bool)
+        and not math.isnan(value)
+        and ((low <= value if closed_low else low < value) and (value <= high if closed_high else value < high))
+    )
     if not ok:
         of = f" number of {unit}" if unit else " number"
-        wanted = {"(0, inf)": "a positive" + of, "[0, inf)": "a non-negative" + of,
-                  "(-inf, inf)": "a finite" + of}.get(
-            interval, f"a number in {interval}" + (f" {unit}" if unit else ""))
+        wanted = {"(0, inf)": "a positive" + of, "[0, inf)": "a non-negative" + of, "(-inf, inf)": "a finite" + of}.get(
+            interval, f"a number in {interval}" + (f" {unit}" if unit else "")
+        )
         raise ValueError(f"{name} must be {wanted}, got {value!r}{hint}.")
     return float(value)
 
@@ -165,8 +170,10 @@ def grayscale_image(image, name: str = "image") -> np.ndarray:
     """``image`` as a float ndarray, if it is a non-empty 2-D array of finite real numbers."""
     image = np.asarray(image)
     if image.ndim != 2:
-        raise ValueError(f"{name} must be a 2-D array (height, width), got shape {image.shape}; "
-                         "convert colour images with to_grayscale first.")
+        raise ValueError(
+            f"{name} must be a 2-D array (height, width), got shape {image.shape}; "
+            "convert colour images with to_grayscale first."
+        )
     if image.size == 0:
         raise ValueError(f"{name} is empty (shape {image.shape}).")
     return real_finite(image, name).astype(float)
@@ -202,11 +209,13 @@ def batch_fits_model(images, model, name: str = "images") -> np.ndarray:
     if expected is None:
         return images
     fits = images.ndim == len(expected) and all(
-        want is None or have == want for have, want in zip(images.shape[1:], expected[1:]))
+        want is None or have == want for have, want in zip(images.shape[1:], expected[1:])
+    )
     if not fits:
         wanted = "(N, " + ", ".join("any" if s is None else str(s) for s in expected[1:]) + ")"
-        raise ValueError(f"{name} of shape {images.shape} do not fit {model.name}, which takes "
-                         f"batches of shape {wanted}.")
+        raise ValueError(
+            f"{name} of shape {images.shape} do not fit {model.name}, which takes batches of shape {wanted}."
+        )
     return images
 
 
@@ -219,6 +228,7 @@ def image_input_shape(input_shape, name: str = "input_shape", min_side: int = 1)
     if shape is None or len(shape) != 3 or not all(_is_int(s) and s > 0 for s in shape):
         raise ValueError(f"{name} must be (height, width, channels) with positive integers, got {input_shape!r}.")
     if min(shape[:2]) < min_side:
-        raise ValueError(f"{name} {shape} is too small: this network needs images of at least "
-                         f"{min_side}×{min_side} pixels.")
+        raise ValueError(
+            f"{name} {shape} is too small: this network needs images of at least {min_side}×{min_side} pixels."
+        )
     return tuple(int(s) for s in shape)

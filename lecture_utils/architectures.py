@@ -17,7 +17,15 @@ import time
 
 import numpy as np
 
-from ._checks import batch_fits_model, image_input_shape, int_in_range, int_pair, keras_model, model_input_shape, positive_int, real_finite
+from ._checks import (
+    batch_fits_model,
+    int_in_range,
+    int_pair,
+    keras_model,
+    model_input_shape,
+    positive_int,
+    real_finite,
+)
 
 __all__ = [
     "conv2d_layer_with_kernels",
@@ -141,8 +149,10 @@ def receptive_fields_of_layers(model) -> list[tuple[str, tuple[int, int]]]:
     if not isinstance(model, keras.Sequential):
         for previous, layer in zip(model.layers, model.layers[1:]):
             if layer.input is not previous.output:
-                raise ValueError(f"{model.name} is not a single chain of layers ({layer.name} does not take only "
-                                 f"the output of {previous.name}); use receptive_field_sizes along one path.")
+                raise ValueError(
+                    f"{model.name} is not a single chain of layers ({layer.name} does not take only "
+                    f"the output of {previous.name}); use receptive_field_sizes along one path."
+                )
     names, kernels, strides = [], [], []
     for layer in model.layers:
         if isinstance(layer, layers.Conv2D):
@@ -151,8 +161,9 @@ def receptive_fields_of_layers(model) -> list[tuple[str, tuple[int, int]]]:
             kernel, stride = layer.kernel_size, layer.strides
         elif isinstance(layer, (layers.MaxPooling2D, layers.AveragePooling2D)):
             kernel, stride = layer.pool_size, layer.strides
-        elif isinstance(layer, (layers.Flatten, layers.Dense, layers.GlobalAveragePooling2D,
-                                layers.GlobalMaxPooling2D)):
+        elif isinstance(
+            layer, (layers.Flatten, layers.Dense, layers.GlobalAveragePooling2D, layers.GlobalMaxPooling2D)
+        ):
             break
         else:
             continue
@@ -160,8 +171,10 @@ def receptive_fields_of_layers(model) -> list[tuple[str, tuple[int, int]]]:
         kernels.append(tuple(kernel))
         strides.append(tuple(stride))
     if not names:
-        raise ValueError(f"{model.name} has no Conv2D or pooling layer before its first Flatten, Dense or "
-                         "global pooling layer, so it has no receptive field to compute.")
+        raise ValueError(
+            f"{model.name} has no Conv2D or pooling layer before its first Flatten, Dense or "
+            "global pooling layer, so it has no receptive field to compute."
+        )
     heights = receptive_field_sizes([k[0] for k in kernels], [s[0] for s in strides])
     widths = receptive_field_sizes([k[1] for k in kernels], [s[1] for s in strides])
     return [(name, (h, w)) for name, h, w in zip(names, heights, widths)]
@@ -243,8 +256,10 @@ def layer_multiply_adds(layer) -> int:
     from keras import layers
 
     if isinstance(layer, layers.SeparableConv2D) or getattr(layer, "groups", 1) != 1:
-        raise ValueError(f"Layer {layer.name} is a grouped or separable convolution; "
-                         "layer_multiply_adds counts only Conv2D, DepthwiseConv2D and Dense layers.")
+        raise ValueError(
+            f"Layer {layer.name} is a grouped or separable convolution; "
+            "layer_multiply_adds counts only Conv2D, DepthwiseConv2D and Dense layers."
+        )
     if isinstance(layer, layers.DepthwiseConv2D):
         _, oh, ow, channels = layer.output.shape
         kh, kw = layer.kernel_size
@@ -291,8 +306,10 @@ def model_multiply_adds(model) -> int:
         if isinstance(layer, keras.Model):
             total += model_multiply_adds(layer)
         elif isinstance(layer, (layers.DepthwiseConv2D, layers.SeparableConv2D)) or getattr(layer, "groups", 1) != 1:
-            raise ValueError(f"Layer {layer.name} is a grouped, depthwise or separable convolution; "
-                             "model_multiply_adds counts only plain Conv2D and Dense layers.")
+            raise ValueError(
+                f"Layer {layer.name} is a grouped, depthwise or separable convolution; "
+                "model_multiply_adds counts only plain Conv2D and Dense layers."
+            )
         else:
             total += layer_multiply_adds(layer)
     return int(total)
@@ -317,7 +334,9 @@ def shifted_images(images, dx: int = 0, dy: int = 0) -> np.ndarray:
     """
     images = np.asarray(images)
     if images.ndim not in (3, 4):
-        raise ValueError(f"shifted_images expects a batch of shape (N, H, W) or (N, H, W, C), got shape {images.shape}.")
+        raise ValueError(
+            f"shifted_images expects a batch of shape (N, H, W) or (N, H, W, C), got shape {images.shape}."
+        )
     height, width = images.shape[1:3]
     dx, dy = int_in_range(dx, "dx", unit="pixels"), int_in_range(dy, "dy", unit="pixels")
     if abs(dy) >= height or abs(dx) >= width:
@@ -407,8 +426,7 @@ def relative_change_per_layer(model, images, shifts) -> np.ndarray:
 # Real-world networks in little memory
 
 # Initialisers of the layers' large tensors; batch-norm statistics and scales are small.
-_WEIGHT_INITIALIZERS = ("kernel_initializer", "depthwise_initializer", "pointwise_initializer",
-                        "bias_initializer")
+_WEIGHT_INITIALIZERS = ("kernel_initializer", "depthwise_initializer", "pointwise_initializer", "bias_initializer")
 
 
 def architecture_without_weights(application, **options):
@@ -433,8 +451,10 @@ def architecture_without_weights(application, **options):
     import keras
 
     if not callable(application):
-        raise TypeError(f"application must be a keras.applications builder such as "
-                        f"keras.applications.VGG16, got {type(application).__name__}.")
+        raise TypeError(
+            f"application must be a keras.applications builder such as "
+            f"keras.applications.VGG16, got {type(application).__name__}."
+        )
     with keras.StatelessScope(initialize_variables=False):
         return application(weights=None, **options)
 

@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import math
 
-
 import keras
 import numpy as np
 
@@ -118,11 +117,20 @@ class RandomAffine(keras.layers.Layer):
     >>> make_dataset(x, y, batch_size=20, augment=augment)                 # doctest: +SKIP
     """
 
-    def __init__(self, rotation_degrees: float = 40.0, width_shift: float = 0.2,
-                 height_shift: float = 0.2, shear: float = 0.2, zoom: float = 0.2,
-                 horizontal_flip: bool = True, fill_mode: str = "nearest",
-                 interpolation: str = "bilinear", fill_value: float = 0.0, seed: int | None = None,
-                 **kwargs):
+    def __init__(
+        self,
+        rotation_degrees: float = 40.0,
+        width_shift: float = 0.2,
+        height_shift: float = 0.2,
+        shear: float = 0.2,
+        zoom: float = 0.2,
+        horizontal_flip: bool = True,
+        fill_mode: str = "nearest",
+        interpolation: str = "bilinear",
+        fill_value: float = 0.0,
+        seed: int | None = None,
+        **kwargs,
+    ):
         kwargs.setdefault("dtype", "float32")
         super().__init__(**kwargs)
         self.rotation_degrees = real_in(rotation_degrees, "rotation_degrees", "[0, 180]", unit="degrees")
@@ -170,17 +178,26 @@ class RandomAffine(keras.layers.Layer):
             raise ValueError(f"settings must be a dict like LECTURE_AUGMENTATION, got {type(settings).__name__}.")
         unknown = sorted(set(settings) - set(GENERATOR_SETTINGS))
         if unknown:
-            raise ValueError(f"RandomAffine does not implement the generator setting(s) {', '.join(unknown)}; "
-                             f"it knows {', '.join(GENERATOR_SETTINGS)}.")
+            raise ValueError(
+                f"RandomAffine does not implement the generator setting(s) {', '.join(unknown)}; "
+                f"it knows {', '.join(GENERATOR_SETTINGS)}."
+            )
         s = {**GENERATOR_SETTINGS, **settings}
         # Checked under the settings' own names, which are what the caller wrote.
         real_in(s["rotation_range"], "rotation_range", "[0, 180]", unit="degrees")
         for key in ("width_shift_range", "height_shift_range", "shear_range", "zoom_range"):
             real_in(s[key], key, "[0, 1)")
-        return cls(rotation_degrees=s["rotation_range"], width_shift=s["width_shift_range"],
-                   height_shift=s["height_shift_range"], shear=s["shear_range"],
-                   zoom=s["zoom_range"], horizontal_flip=s["horizontal_flip"],
-                   fill_mode=s["fill_mode"], seed=seed, **kwargs)
+        return cls(
+            rotation_degrees=s["rotation_range"],
+            width_shift=s["width_shift_range"],
+            height_shift=s["height_shift_range"],
+            shear=s["shear_range"],
+            zoom=s["zoom_range"],
+            horizontal_flip=s["horizontal_flip"],
+            fill_mode=s["fill_mode"],
+            seed=seed,
+            **kwargs,
+        )
 
     # -- the transformation, in three steps: draw, compose, resample ------------------------------
 
@@ -215,8 +232,7 @@ class RandomAffine(keras.layers.Layer):
             "zoom_x": 1.0 + symmetric("zoom_x", self.zoom),
             "zoom_y": 1.0 + symmetric("zoom_y", self.zoom),
             # RandomFlip flips where its draw is <= 0.5; the same rate.
-            "flip": ops.cast(draw["flip"] < 0.5, "float32") if self.horizontal_flip
-            else ops.zeros_like(draw["flip"]),
+            "flip": ops.cast(draw["flip"] < 0.5, "float32") if self.horizontal_flip else ops.zeros_like(draw["flip"]),
         }
 
     @staticmethod
@@ -247,8 +263,11 @@ class RandomAffine(keras.layers.Layer):
         cx, cy = (w - 1.0) / 2.0, (h - 1.0) / 2.0
 
         def matrix(a0, a1, a2, b0, b1, b2):
-            rows = [ops.stack([a0, a1, a2], axis=-1), ops.stack([b0, b1, b2], axis=-1),
-                    ops.stack([zero, zero, one], axis=-1)]
+            rows = [
+                ops.stack([a0, a1, a2], axis=-1),
+                ops.stack([b0, b1, b2], axis=-1),
+                ops.stack([zero, zero, one], axis=-1),
+            ]
             return ops.stack(rows, axis=-2)
 
         theta = p.get("angle", zero) * (math.pi / 180.0)
@@ -282,8 +301,13 @@ class RandomAffine(keras.layers.Layer):
         ops = keras.ops
         flat = ops.reshape(matrices, (-1, 9))[:, :8]
         return ops.image.affine_transform(
-            ops.cast(images, self.compute_dtype), flat, interpolation=self.interpolation,
-            fill_mode=self.fill_mode, fill_value=self.fill_value, data_format="channels_last")
+            ops.cast(images, self.compute_dtype),
+            flat,
+            interpolation=self.interpolation,
+            fill_mode=self.fill_mode,
+            fill_value=self.fill_value,
+            data_format="channels_last",
+        )
 
     def call(self, images, training=True):
         ops = keras.ops
@@ -291,8 +315,10 @@ class RandomAffine(keras.layers.Layer):
         if not training:
             return images
         if len(images.shape) not in (3, 4):
-            raise ValueError("RandomAffine takes images of shape (batch, height, width, channels) or "
-                             f"(height, width, channels), got shape {tuple(images.shape)}.")
+            raise ValueError(
+                "RandomAffine takes images of shape (batch, height, width, channels) or "
+                f"(height, width, channels), got shape {tuple(images.shape)}."
+            )
         single = len(images.shape) == 3
         batch = images[None] if single else images
         shape = ops.shape(batch)
@@ -304,11 +330,19 @@ class RandomAffine(keras.layers.Layer):
         return input_shape
 
     def get_config(self):
-        return {**super().get_config(), "rotation_degrees": self.rotation_degrees,
-                "width_shift": self.width_shift, "height_shift": self.height_shift,
-                "shear": self.shear, "zoom": self.zoom, "horizontal_flip": self.horizontal_flip,
-                "fill_mode": self.fill_mode, "interpolation": self.interpolation,
-                "fill_value": self.fill_value, "seed": self.seed}
+        return {
+            **super().get_config(),
+            "rotation_degrees": self.rotation_degrees,
+            "width_shift": self.width_shift,
+            "height_shift": self.height_shift,
+            "shear": self.shear,
+            "zoom": self.zoom,
+            "horizontal_flip": self.horizontal_flip,
+            "fill_mode": self.fill_mode,
+            "interpolation": self.interpolation,
+            "fill_value": self.fill_value,
+            "seed": self.seed,
+        }
 
 
 def affine_from_settings(settings: dict | None, seed: int):

@@ -42,7 +42,9 @@ def to_grayscale(image: np.ndarray) -> np.ndarray:
 
     image = np.asarray(image)
     if image.ndim not in (3, 4) or image.shape[-1] != 3:
-        raise ValueError(f"to_grayscale expects RGB images of shape (H, W, 3) or (N, H, W, 3), got shape {image.shape}.")
+        raise ValueError(
+            f"to_grayscale expects RGB images of shape (H, W, 3) or (N, H, W, 3), got shape {image.shape}."
+        )
     # skimage would reject strings deep inside its colour conversion, and pass NaN through.
     return rgb2gray(real_finite(image, "image"))
 
@@ -78,8 +80,10 @@ def output_size(input_size: int, kernel_size: int, padding=0, stride: int = 1) -
     s = positive_int(stride, "stride")
     if kernel_size > input_size + 2 * p:
         # The formula would give 0 or a negative size instead of saying the kernel does not fit.
-        raise ValueError(f"a {kernel_size}-pixel kernel does not fit in {input_size} pixels with padding {p}; "
-                         "use a smaller kernel or more padding.")
+        raise ValueError(
+            f"a {kernel_size}-pixel kernel does not fit in {input_size} pixels with padding {p}; "
+            "use a smaller kernel or more padding."
+        )
     return (input_size + 2 * p - kernel_size) // s + 1
 
 
@@ -130,15 +134,17 @@ def convolve2d(image, kernel, padding=0, stride: int = 1) -> np.ndarray:
     p = _padding_amount(padding, kh)
     padded = pad_image(image, p)
     if kh > padded.shape[0] or kw > padded.shape[1]:
-        raise ValueError(f"kernel of shape {kernel.shape} is larger than the (padded) image of shape "
-                         f"{padded.shape}; use a smaller kernel or more padding.")
+        raise ValueError(
+            f"kernel of shape {kernel.shape} is larger than the (padded) image of shape "
+            f"{padded.shape}; use a smaller kernel or more padding."
+        )
     out_h = (padded.shape[0] - kh) // stride + 1
     out_w = (padded.shape[1] - kw) // stride + 1
     # [convolve2d-loops] (chapter 1 shows the lines from here to the end marker)
     out = np.empty((out_h, out_w))
     for i in range(out_h):
         for j in range(out_w):
-            image_patch = padded[i * stride: i * stride + kh, j * stride: j * stride + kw]
+            image_patch = padded[i * stride : i * stride + kh, j * stride : j * stride + kw]
             out[i, j] = np.sum(kernel * image_patch)
     return out
     # [convolve2d-loops-end]
@@ -171,5 +177,5 @@ def pool2d(image, size: int = 2, stride: int | None = None, mode: str = "max") -
     out = np.empty((out_h, out_w))
     for i in range(out_h):
         for j in range(out_w):
-            out[i, j] = reduce(image[i * stride: i * stride + size, j * stride: j * stride + size])
+            out[i, j] = reduce(image[i * stride : i * stride + size, j * stride : j * stride + size])
     return out

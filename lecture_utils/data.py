@@ -98,35 +98,69 @@ def _idx(prefix, name, sha, urls, licence):
 
 REGISTRY: dict[str, DataFile] = {
     # MNIST and Fashion-MNIST: sha256 of the decompressed idx files.
-    "mnist/train-images": _idx("mnist", "train-images-idx3-ubyte.gz",
-                               "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
-                               _MNIST_URLS, _MNIST_LICENCE),
-    "mnist/train-labels": _idx("mnist", "train-labels-idx1-ubyte.gz",
-                               "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",
-                               _MNIST_URLS, _MNIST_LICENCE),
-    "mnist/test-images": _idx("mnist", "t10k-images-idx3-ubyte.gz",
-                              "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
-                              _MNIST_URLS, _MNIST_LICENCE),
-    "mnist/test-labels": _idx("mnist", "t10k-labels-idx1-ubyte.gz",
-                              "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
-                              _MNIST_URLS, _MNIST_LICENCE),
-    "fashion-mnist/train-images": _idx("fashion-mnist", "train-images-idx3-ubyte.gz",
-                                       "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888",
-                                       _FASHION_URLS, _FASHION_LICENCE),
-    "fashion-mnist/train-labels": _idx("fashion-mnist", "train-labels-idx1-ubyte.gz",
-                                       "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9",
-                                       _FASHION_URLS, _FASHION_LICENCE),
-    "fashion-mnist/test-images": _idx("fashion-mnist", "t10k-images-idx3-ubyte.gz",
-                                      "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b",
-                                      _FASHION_URLS, _FASHION_LICENCE),
-    "fashion-mnist/test-labels": _idx("fashion-mnist", "t10k-labels-idx1-ubyte.gz",
-                                      "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34",
-                                      _FASHION_URLS, _FASHION_LICENCE),
+    "mnist/train-images": _idx(
+        "mnist",
+        "train-images-idx3-ubyte.gz",
+        "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
+        _MNIST_URLS,
+        _MNIST_LICENCE,
+    ),
+    "mnist/train-labels": _idx(
+        "mnist",
+        "train-labels-idx1-ubyte.gz",
+        "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",
+        _MNIST_URLS,
+        _MNIST_LICENCE,
+    ),
+    "mnist/test-images": _idx(
+        "mnist",
+        "t10k-images-idx3-ubyte.gz",
+        "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
+        _MNIST_URLS,
+        _MNIST_LICENCE,
+    ),
+    "mnist/test-labels": _idx(
+        "mnist",
+        "t10k-labels-idx1-ubyte.gz",
+        "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
+        _MNIST_URLS,
+        _MNIST_LICENCE,
+    ),
+    "fashion-mnist/train-images": _idx(
+        "fashion-mnist",
+        "train-images-idx3-ubyte.gz",
+        "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888",
+        _FASHION_URLS,
+        _FASHION_LICENCE,
+    ),
+    "fashion-mnist/train-labels": _idx(
+        "fashion-mnist",
+        "train-labels-idx1-ubyte.gz",
+        "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9",
+        _FASHION_URLS,
+        _FASHION_LICENCE,
+    ),
+    "fashion-mnist/test-images": _idx(
+        "fashion-mnist",
+        "t10k-images-idx3-ubyte.gz",
+        "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b",
+        _FASHION_URLS,
+        _FASHION_LICENCE,
+    ),
+    "fashion-mnist/test-labels": _idx(
+        "fashion-mnist",
+        "t10k-labels-idx1-ubyte.gz",
+        "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34",
+        _FASHION_URLS,
+        _FASHION_LICENCE,
+    ),
     # The full SVHN test set (64 MB); its md5 is the one torchvision and others check.
-    "svhn/test": DataFile("svhn/test_32x32.mat",
-                          ("http://ufldl.stanford.edu/housenumbers/test_32x32.mat",),
-                          "md5:eb5a983be6a315427106f1b164d9cef3",
-                          "SVHN (Netzer et al. 2011), non-commercial use"),
+    "svhn/test": DataFile(
+        "svhn/test_32x32.mat",
+        ("http://ufldl.stanford.edu/housenumbers/test_32x32.mat",),
+        "md5:eb5a983be6a315427106f1b164d9cef3",
+        "SVHN (Netzer et al. 2011), non-commercial use",
+    ),
     **{
         f"svhn/sample-{d}": DataFile(f"svhn/svhn_digit_{d}.png", (), f"sha256:{sha}", _SVHN_SAMPLE_LICENCE)
         for d, sha in [
@@ -141,19 +175,24 @@ REGISTRY: dict[str, DataFile] = {
         "imagenet/imagenet_class_index.json",
         ("https://storage.googleapis.com/download.tensorflow.org/data/imagenet_class_index.json",),
         "md5:c2c37ea517e94d9795004a39431a14cb",
-        "Keras ImageNet class index, Apache-2.0"),
+        "Keras ImageNet class index, Apache-2.0",
+    ),
     "elephant": DataFile(
         "images/african_elephant.jpg",
         ("https://img-datasets.s3.amazonaws.com/elephant.jpg",),
         "sha256:6341a24ac7c9bb28622ed0544517018753a6f238fc08a460f22db4f111f3289e",
-        "The classic Grad-CAM example photo; licence unknown, used only as test data"),
+        "The classic Grad-CAM example photo; licence unknown, used only as test data",
+    ),
     # Microsoft publishes no checksum for this archive; it is checked by its zip CRCs instead.
     "cats_vs_dogs": DataFile(
         "kagglecatsanddogs_5340.zip",
-        ("https://download.microsoft.com/download/3/E/1/3E1C3F21-ECDB-4869-8368-6DEBA77B919F/"
-         "kagglecatsanddogs_5340.zip",),
+        (
+            "https://download.microsoft.com/download/3/E/1/3E1C3F21-ECDB-4869-8368-6DEBA77B919F/"
+            "kagglecatsanddogs_5340.zip",
+        ),
         None,
-        "Asirra / Kaggle Dogs vs. Cats; research and education use"),
+        "Asirra / Kaggle Dogs vs. Cats; research and education use",
+    ),
 }
 
 
@@ -234,7 +273,9 @@ def fetch(key: str) -> Path:
     if cached.is_file():
         if _matches(cached, entry.checksum):
             return cached
-        warnings.warn(f"Cached {cached} is corrupted (checksum mismatch); deleting it and fetching it again.")
+        warnings.warn(
+            f"Cached {cached} is corrupted (checksum mismatch); deleting it and fetching it again.", stacklevel=2
+        )
         cached.unlink()
 
     if not entry.urls:
@@ -246,6 +287,7 @@ def fetch(key: str) -> Path:
     cached.parent.mkdir(parents=True, exist_ok=True)
     errors = []
     for url in entry.urls:
+
         def download_verified(tmp, url=url):
             # The temporary name ends like the target, so a .gz download is verified by its content.
             _download(url, tmp)
@@ -280,7 +322,7 @@ def _read_idx(path: Path) -> np.ndarray:
     with gzip.open(path, "rb") as f:
         data = f.read()
     ndim = data[3]
-    shape = tuple(int.from_bytes(data[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
+    shape = tuple(int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
     return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim).reshape(shape)
 
 
@@ -303,8 +345,18 @@ def load_mnist():
     return _load_idx_dataset("mnist")
 
 
-FASHION_MNIST_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-                         "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")
+FASHION_MNIST_CLASSES = (
+    "T-shirt/top",
+    "Trouser",
+    "Pullover",
+    "Dress",
+    "Coat",
+    "Sandal",
+    "Shirt",
+    "Sneaker",
+    "Bag",
+    "Ankle boot",
+)
 
 
 def load_fashion_mnist():
@@ -339,8 +391,7 @@ def load_svhn_digits(max_images: int | None = None):
         # A negative or zero slice bound would silently return the wrong images, or none.
         max_images = positive_int(max_images, "max_images")
     mirror = mirror_dir()
-    if mirror is not None and all((mirror / REGISTRY[f"svhn/sample-{d}"].path).is_file()
-                                  for d in _SVHN_SAMPLE_DIGITS):
+    if mirror is not None and all((mirror / REGISTRY[f"svhn/sample-{d}"].path).is_file() for d in _SVHN_SAMPLE_DIGITS):
         images = np.stack([read_rgb_image(fetch(f"svhn/sample-{d}")) for d in _SVHN_SAMPLE_DIGITS])
         labels = np.array(_SVHN_SAMPLE_DIGITS)
     else:

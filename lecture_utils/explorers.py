@@ -28,9 +28,19 @@ from . import convolution as conv
 from . import filters
 from ._checks import int_in_range, positive_int
 
-__all__ = ["GaborFrames", "ConvolutionFrames", "Explorer", "gabor_frames", "convolution_frames",
-           "describe_gabor_frame", "gabor_explorer", "convolution_explorer",
-           "GABOR_FREQUENCIES", "GABOR_THETAS", "GABOR_SIGMAS"]
+__all__ = [
+    "GaborFrames",
+    "ConvolutionFrames",
+    "Explorer",
+    "gabor_frames",
+    "convolution_frames",
+    "describe_gabor_frame",
+    "gabor_explorer",
+    "convolution_explorer",
+    "GABOR_FREQUENCIES",
+    "GABOR_THETAS",
+    "GABOR_SIGMAS",
+]
 
 #: The explorer's default grid: 8 × 8 × 4 = 256 frames, the range of the lecture's sliders.
 GABOR_FREQUENCIES = (0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4)
@@ -104,8 +114,9 @@ def gabor_frames(image, frequencies=GABOR_FREQUENCIES, thetas=GABOR_THETAS, sigm
     bank = filters.gabor_bank(frequencies, thetas, sigmas)  # ordered sigma, frequency, theta
     f, t, s = (np.asarray(list(v), dtype=float) for v in (frequencies, thetas, sigmas))
     # Reorder to frequency, theta, sigma: the order of the widget's three sliders.
-    order = [(i_s * len(f) + i_f) * len(t) + i_t
-             for i_f in range(len(f)) for i_t in range(len(t)) for i_s in range(len(s))]
+    order = [
+        (i_s * len(f) + i_f) * len(t) + i_t for i_f in range(len(f)) for i_t in range(len(t)) for i_s in range(len(s))
+    ]
     kernels = [bank[i].kernel() for i in order]
     responses = np.stack([filters.filter_images(image, k) for k in kernels])
     return GaborFrames(image, f, t, s, kernels, responses.reshape(len(f), len(t), len(s), *image.shape))
@@ -114,8 +125,9 @@ def gabor_frames(image, frequencies=GABOR_FREQUENCIES, thetas=GABOR_THETAS, sigm
 _STRIPES = ["vertical stripes", "stripes slanting like /", "horizontal stripes", "stripes slanting like \\"]
 
 
-def describe_gabor_frame(frames: GaborFrames, i_frequency: int, i_theta: int, i_sigma: int,
-                         image_name: str = "the image") -> str:
+def describe_gabor_frame(
+    frames: GaborFrames, i_frequency: int, i_theta: int, i_sigma: int, image_name: str = "the image"
+) -> str:
     """Alt text for one frame: what the kernel looks like and where the image responds.
 
     Parameters
@@ -140,12 +152,16 @@ def describe_gabor_frame(frames: GaborFrames, i_frequency: int, i_theta: int, i_
     side = kernel.shape[0]
     row, col = np.unravel_index(magnitude.argmax(), magnitude.shape)
     h, w = magnitude.shape
-    where = f"{'top' if row < h / 3 else 'bottom' if row >= 2 * h / 3 else 'middle'}" \
-            f"{'' if w / 3 <= col < 2 * w / 3 else ' left' if col < w / 3 else ' right'}"
-    return (f"Gabor kernel with frequency {f:g} cycles per pixel (wavelength {1 / f:.1f} pixels), "
-            f"θ = {math.degrees(theta):g}° and σ = {sigma:g} pixels: {side} by {side} pixels of "
-            f"{stripes}, about {side * f:.1f} stripes across. The response magnitude of {image_name} "
-            f"(mean {magnitude.mean():.2f}) is brightest near the {where}.")
+    where = (
+        f"{'top' if row < h / 3 else 'bottom' if row >= 2 * h / 3 else 'middle'}"
+        f"{'' if w / 3 <= col < 2 * w / 3 else ' left' if col < w / 3 else ' right'}"
+    )
+    return (
+        f"Gabor kernel with frequency {f:g} cycles per pixel (wavelength {1 / f:.1f} pixels), "
+        f"θ = {math.degrees(theta):g}° and σ = {sigma:g} pixels: {side} by {side} pixels of "
+        f"{stripes}, about {side * f:.1f} stripes across. The response magnitude of {image_name} "
+        f"(mean {magnitude.mean():.2f}) is brightest near the {where}."
+    )
 
 
 @dataclass(frozen=True)
@@ -190,7 +206,7 @@ def convolution_frames(image, kernel) -> ConvolutionFrames:
     image, kernel = np.asarray(image, dtype=float), np.asarray(kernel, dtype=float)
     k = kernel.shape[0]
     positions = np.argwhere(np.ones(output.shape, dtype=bool))
-    patches = np.stack([image[r:r + k, c:c + k] for r, c in positions])
+    patches = np.stack([image[r : r + k, c : c + k] for r, c in positions])
     return ConvolutionFrames(image, kernel, output, positions, patches, patches * kernel)
 
 
@@ -301,12 +317,19 @@ def _sprite(cells: np.ndarray, columns: int) -> np.ndarray:
     sheet = np.full((rows * h, columns * w), _GREYS - 1, dtype=np.uint8)
     for i, cell in enumerate(cells):
         r, c = divmod(i, columns)
-        sheet[r * h:(r + 1) * h, c * w:(c + 1) * w] = cell
+        sheet[r * h : (r + 1) * h, c * w : (c + 1) * w] = cell
     return sheet
 
 
-def gabor_explorer(image, frequencies=GABOR_FREQUENCIES, thetas=GABOR_THETAS, sigmas=GABOR_SIGMAS,
-                   initial=(0.2, np.deg2rad(45), 2.0), image_name: str = "the digit", scale: int = 5) -> Explorer:
+def gabor_explorer(
+    image,
+    frequencies=GABOR_FREQUENCIES,
+    thetas=GABOR_THETAS,
+    sigmas=GABOR_SIGMAS,
+    initial=(0.2, np.pi / 4, 2.0),
+    image_name: str = "the digit",
+    scale: int = 5,
+) -> Explorer:
     """A Gabor explorer: sliders for frequency, θ and σ over precomputed frames.
 
     Each frame shows the kernel's real part (red positive, blue negative, drawn at its true size
@@ -345,22 +368,36 @@ def gabor_explorer(image, frequencies=GABOR_FREQUENCIES, thetas=GABOR_THETAS, si
                 kernel = frames.kernel(i_f, i_t, i_s).real
                 kh, kw = kernel.shape
                 top, left = (cell_h - kh) // 2, (box - kw) // 2
-                cell[top:top + kh, left:left + kw] = _diverging_indices(kernel)
-                cell[:h, box + gap:] = _grey_indices(np.abs(response), low=0.0)
+                cell[top : top + kh, left : left + kw] = _diverging_indices(kernel)
+                cell[:h, box + gap :] = _grey_indices(np.abs(response), low=0.0)
                 cells.append(cell)
     cells = np.stack(cells)
     columns = 8
     sheet = _data_uri(_png(_sprite(cells, columns)))
     digit = _data_uri(_png(_grey_indices(frames.image)))
-    alts = [describe_gabor_frame(frames, i_f, i_t, i_s, image_name)
-            for i_f in range(frames.shape[0]) for i_t in range(frames.shape[1]) for i_s in range(frames.shape[2])]
-    start = [int(np.abs(np.asarray(values) - v).argmin())
-             for values, v in zip((frames.frequencies, frames.thetas, frames.sigmas), initial)]
+    alts = [
+        describe_gabor_frame(frames, i_f, i_t, i_s, image_name)
+        for i_f in range(frames.shape[0])
+        for i_t in range(frames.shape[1])
+        for i_s in range(frames.shape[2])
+    ]
+    start = [
+        int(np.abs(np.asarray(values) - v).argmin())
+        for values, v in zip((frames.frequencies, frames.thetas, frames.sigmas), initial)
+    ]
     sliders = [
-        ("frequency", "frequency", [f"{v:g}" for v in frames.frequencies],
-         [f"{v:g} cycles per pixel" for v in frames.frequencies]),
-        ("theta", "θ", [f"{math.degrees(v):g}°" for v in frames.thetas],
-         [f"{math.degrees(v):g} degrees" for v in frames.thetas]),
+        (
+            "frequency",
+            "frequency",
+            [f"{v:g}" for v in frames.frequencies],
+            [f"{v:g} cycles per pixel" for v in frames.frequencies],
+        ),
+        (
+            "theta",
+            "θ",
+            [f"{math.degrees(v):g}°" for v in frames.thetas],
+            [f"{math.degrees(v):g} degrees" for v in frames.thetas],
+        ),
         ("sigma", "σ", [f"{v:g} px" for v in frames.sigmas], [f"{v:g} pixels" for v in frames.sigmas]),
     ]
     uid = _widget_id("gabor", sheet + json.dumps(start))
@@ -368,12 +405,14 @@ def gabor_explorer(image, frequencies=GABOR_FREQUENCIES, thetas=GABOR_THETAS, si
     controls = "".join(
         f'<label>{label} <input type="range" min="0" max="{len(shown) - 1}" step="1" value="{s}" '
         f'data-param="{name}" aria-valuetext="{html.escape(spoken[s])}"> <output>{html.escape(shown[s])}</output></label>'
-        for (name, label, shown, spoken), s in zip(sliders, start))
+        for (name, label, shown, spoken), s in zip(sliders, start)
+    )
     index = frames.index(*start)
     r, c = divmod(index, columns)
     heads = [("kernel (real part)", box), ("response magnitude", w)]
-    heads_html = "".join(f'<span style="width:{width * scale}px;margin-right:{gap * scale}px">{t}</span>'
-                         for t, width in heads)
+    heads_html = "".join(
+        f'<span style="width:{width * scale}px;margin-right:{gap * scale}px">{t}</span>' for t, width in heads
+    )
     doc = f"""<div class="lx lx-gabor" id="{uid}" role="group" aria-labelledby="{uid}-title">
 <style>{_CSS}</style>
 <p class="lx-title" id="{uid}-title">Gabor explorer: move the sliders (or focus one and use the arrow keys) to change the kernel; the digit's response follows.</p>
@@ -409,8 +448,9 @@ def _grid_html(values, cls="lx-grid", label="") -> str:
     return f'<table class="{cls}" aria-label="{html.escape(label)}">{rows}</table>'
 
 
-def convolution_explorer(image, kernel, kernel_name: str = "kernel", image_name: str = "the digit",
-                         initial: int = 0, scale: int = 6) -> Explorer:
+def convolution_explorer(
+    image, kernel, kernel_name: str = "kernel", image_name: str = "the digit", initial: int = 0, scale: int = 6
+) -> Explorer:
     """A kernel sliding over an image, one output pixel per slider step.
 
     Each step shows the window on the image, the patch under it, the kernel, their element-wise
@@ -441,16 +481,20 @@ def convolution_explorer(image, kernel, kernel_name: str = "kernel", image_name:
     initial = int_in_range(initial, "initial", 0, steps - 1, note=f" (one of the {steps} window positions)")
     picture = _data_uri(_png(_grey_indices(frames.image, 0.0, 1.0)))
     output = _data_uri(_png(_diverging_indices(frames.output)))
-    data = {"patches": np.round(frames.patches, 2).reshape(steps, -1).tolist(),
-            "products": np.round(frames.products, 2).reshape(steps, -1).tolist(),
-            "outputs": np.round(frames.output.ravel(), 2).tolist()}
+    data = {
+        "patches": np.round(frames.patches, 2).reshape(steps, -1).tolist(),
+        "products": np.round(frames.products, 2).reshape(steps, -1).tolist(),
+        "outputs": np.round(frames.output.ravel(), 2).tolist(),
+    }
     uid = _widget_id("conv", picture + output + json.dumps(frames.kernel.tolist()))
 
     def text(step):
         r, c = frames.positions[step]
-        return (f"Step {step + 1} of {steps}: the {k}×{k} window at row {r}, column {c} of {image_name}. "
-                f"The sum of the {k * k} products of patch and {kernel_name} kernel is "
-                f"{frames.products[step].sum():.2f}, output pixel ({r}, {c}).")
+        return (
+            f"Step {step + 1} of {steps}: the {k}×{k} window at row {r}, column {c} of {image_name}. "
+            f"The sum of the {k * k} products of patch and {kernel_name} kernel is "
+            f"{frames.products[step].sum():.2f}, output pixel ({r}, {c})."
+        )
 
     r0, c0 = frames.positions[initial]
     s = scale
@@ -460,13 +504,13 @@ def convolution_explorer(image, kernel, kernel_name: str = "kernel", image_name:
 <div class="lx-controls"><label>window position <input type="range" min="0" max="{steps - 1}" step="1" value="{initial}" aria-valuetext="row {r0}, column {c0}"> <output>({r0}, {c0})</output></label>
 <button type="button" data-step="-1" aria-label="previous step">◀ step</button><button type="button" data-step="1" aria-label="next step">step ▶</button></div>
 <div class="lx-panels">
-<figure class="lx-panel"><div class="lx-view lx-frame" style="width:{w * s}px;height:{h * s}px"><img src="{picture}" alt="{html.escape(f'{image_name[0].upper()}{image_name[1:]} in grayscale, {h} by {w} pixels, with a red {k} by {k} window at row {r0}, column {c0}.')}" style="width:{w * s}px;left:0;top:0"><div class="lx-box lx-window" style="left:{c0 * s}px;top:{r0 * s}px;width:{k * s}px;height:{k * s}px"></div></div><figcaption>image and window</figcaption></figure>
+<figure class="lx-panel"><div class="lx-view lx-frame" style="width:{w * s}px;height:{h * s}px"><img src="{picture}" alt="{html.escape(f"{image_name[0].upper()}{image_name[1:]} in grayscale, {h} by {w} pixels, with a red {k} by {k} window at row {r0}, column {c0}.")}" style="width:{w * s}px;left:0;top:0"><div class="lx-box lx-window" style="left:{c0 * s}px;top:{r0 * s}px;width:{k * s}px;height:{k * s}px"></div></div><figcaption>image and window</figcaption></figure>
 <figure class="lx-panel"><div class="lx-patch">{_grid_html(frames.patches[initial], label="patch under the window")}</div><figcaption>patch</figcaption></figure>
 <div class="lx-op" aria-hidden="true">×</div>
 <figure class="lx-panel">{_grid_html(frames.kernel, label=f"{kernel_name} kernel")}<figcaption>{html.escape(kernel_name)} kernel</figcaption></figure>
 <div class="lx-op" aria-hidden="true">=</div>
 <figure class="lx-panel"><div class="lx-products">{_grid_html(frames.products[initial], label="element-wise products")}</div><figcaption>products, sum <span class="lx-sum">{frames.products[initial].sum():.2f}</span></figcaption></figure>
-<figure class="lx-panel"><div class="lx-view lx-out" style="width:{ow * s}px;height:{oh * s}px"><img src="{output}" alt="{html.escape(f'The output map, {oh} by {ow} pixels, filled in reading order up to pixel ({r0}, {c0}); red positive, blue negative.')}" style="width:{ow * s}px;left:0;top:0"><div class="lx-mask lx-rest" style="left:0;top:{(r0 + 1) * s}px;width:{ow * s}px;height:{(oh - r0 - 1) * s}px"></div><div class="lx-mask lx-row" style="left:{(c0 + 1) * s}px;top:{r0 * s}px;width:{(ow - c0 - 1) * s}px;height:{s}px"></div><div class="lx-box lx-pixel" style="left:{c0 * s}px;top:{r0 * s}px;width:{s}px;height:{s}px"></div></div><figcaption>output so far</figcaption></figure>
+<figure class="lx-panel"><div class="lx-view lx-out" style="width:{ow * s}px;height:{oh * s}px"><img src="{output}" alt="{html.escape(f"The output map, {oh} by {ow} pixels, filled in reading order up to pixel ({r0}, {c0}); red positive, blue negative.")}" style="width:{ow * s}px;left:0;top:0"><div class="lx-mask lx-rest" style="left:0;top:{(r0 + 1) * s}px;width:{ow * s}px;height:{(oh - r0 - 1) * s}px"></div><div class="lx-mask lx-row" style="left:{(c0 + 1) * s}px;top:{r0 * s}px;width:{(ow - c0 - 1) * s}px;height:{s}px"></div><div class="lx-box lx-pixel" style="left:{c0 * s}px;top:{r0 * s}px;width:{s}px;height:{s}px"></div></div><figcaption>output so far</figcaption></figure>
 </div>
 <p class="lx-status" aria-live="polite">{html.escape(text(initial))}</p>
 </div>

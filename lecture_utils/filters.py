@@ -47,8 +47,7 @@ __all__ = [
 ]
 
 # scipy.ndimage's names for the border modes, and numpy.pad's names for the same extensions.
-_PAD_MODES = {"reflect": "symmetric", "mirror": "reflect", "nearest": "edge", "wrap": "wrap",
-              "constant": "constant"}
+_PAD_MODES = {"reflect": "symmetric", "mirror": "reflect", "nearest": "edge", "wrap": "wrap", "constant": "constant"}
 
 
 class GaborFilter(NamedTuple):
@@ -100,8 +99,9 @@ def gabor_kernel(frequency: float, theta: float = 0.0, sigma: float = 2.0) -> np
     """
     from skimage.filters import gabor_kernel as skimage_gabor_kernel
 
-    frequency = real_in(frequency, "frequency", "(0, 0.5]", unit="cycles per pixel",
-                        hint="; higher frequencies alias on a pixel grid")
+    frequency = real_in(
+        frequency, "frequency", "(0, 0.5]", unit="cycles per pixel", hint="; higher frequencies alias on a pixel grid"
+    )
     theta = real_in(theta, "theta", "(-inf, inf)", unit="radians")
     sigma = real_in(sigma, "sigma", "(0, inf)", unit="pixels")
     return skimage_gabor_kernel(frequency, theta=theta, sigma_x=sigma, sigma_y=sigma)
@@ -125,8 +125,10 @@ def gabor_bank(frequencies, thetas, sigmas) -> list[GaborFilter]:
     for name, vals in values.items():
         if not vals:
             raise ValueError(f"gabor_bank needs at least one value in {name}, got none.")
-    bank = [GaborFilter(float(f), float(t), float(s))
-            for s, f, t in itertools.product(values["sigmas"], values["frequencies"], values["thetas"])]
+    bank = [
+        GaborFilter(float(f), float(t), float(s))
+        for s, f, t in itertools.product(values["sigmas"], values["frequencies"], values["thetas"])
+    ]
     for gabor in bank:  # fail early, with gabor_kernel's message, on a bad value
         gabor_kernel(*gabor)
     return bank
@@ -151,7 +153,7 @@ def grating(shape: tuple[int, int], frequency: float, theta: float = 0.0, phase:
     """
     if len(shape) != 2 or min(shape) < 1:
         raise ValueError(f"shape must be (height, width) with positive sides, got {shape!r}.")
-    y, x = np.mgrid[:shape[0], :shape[1]]
+    y, x = np.mgrid[: shape[0], : shape[1]]
     return np.cos(2 * np.pi * frequency * (x * np.cos(theta) + y * np.sin(theta)) + phase)
 
 
@@ -188,8 +190,10 @@ def grating_responses(kernel, thetas, frequencies, shape: tuple[int, int] = (64,
 def _as_stack(images) -> tuple[np.ndarray, bool]:
     images = np.asarray(images)
     if images.ndim not in (2, 3):
-        raise ValueError(f"images must be one image (H, W) or a stack (N, H, W), got shape {images.shape}; "
-                         "convert colour images with convolution.to_grayscale first.")
+        raise ValueError(
+            f"images must be one image (H, W) or a stack (N, H, W), got shape {images.shape}; "
+            "convert colour images with convolution.to_grayscale first."
+        )
     if not np.issubdtype(images.dtype, np.number) or np.iscomplexobj(images):
         raise ValueError(f"images must hold real numbers, got dtype {images.dtype}.")
     if images.size == 0:
@@ -285,7 +289,7 @@ def _filter_stack(stack: np.ndarray, kernels, mode: str):
         placed[:kh, :kw] = real_kernel[::-1, ::-1]
         placed = np.roll(placed, (kh // 2 - (kh - 1), kw // 2 - (kw - 1)), axis=(0, 1))
         full = fft.irfft2(spectrum * fft.rfft2(placed), s=size, axes=(1, 2))
-        return full[:, before[0]: before[0] + h, before[1]: before[1] + w]
+        return full[:, before[0] : before[0] + h, before[1] : before[1] + w]
 
     for kernel in kernels:
         # Sliding a complex kernel multiplies without a complex conjugate: the real and the
@@ -403,7 +407,7 @@ def response_energy(magnitudes) -> np.ndarray:
     magnitudes = np.asarray(magnitudes, dtype=float)
     if magnitudes.ndim != 4:
         raise ValueError(f"magnitudes must have shape (N, F, H, W), got shape {magnitudes.shape}.")
-    return (magnitudes ** 2).mean(axis=(0, 2, 3))
+    return (magnitudes**2).mean(axis=(0, 2, 3))
 
 
 def response_correlation(magnitudes) -> np.ndarray:
@@ -457,8 +461,9 @@ def prune_bank(energy, correlation, n_weakest: int = 0, max_correlation: float =
     energy, correlation = np.asarray(energy, dtype=float), np.asarray(correlation, dtype=float)
     n = len(energy)
     if energy.ndim != 1 or correlation.shape != (n, n):
-        raise ValueError(f"energy must have shape (F,) and correlation (F, F), got {energy.shape} and "
-                         f"{correlation.shape}.")
+        raise ValueError(
+            f"energy must have shape (F,) and correlation (F, F), got {energy.shape} and {correlation.shape}."
+        )
     n_weakest = int_in_range(n_weakest, "n_weakest", 0, n - 1, note=" (F - 1)")
     max_correlation = real_in(max_correlation, "max_correlation", "(0, 1]")
     strongest_first = np.argsort(-energy, kind="stable")[: n - n_weakest]
@@ -498,7 +503,7 @@ def sobel_responses(images, mode: str = "reflect") -> dict[str, np.ndarray]:
     """
     h = filter_images(images, SOBEL_KERNELS["horizontal"], mode=mode)
     v = filter_images(images, SOBEL_KERNELS["vertical"], mode=mode)
-    return {"horizontal": h, "vertical": v, "magnitude": np.sqrt((h ** 2 + v ** 2) / 2)}
+    return {"horizontal": h, "vertical": v, "magnitude": np.sqrt((h**2 + v**2) / 2)}
 
 
 _HAAR_KINDS = ("horizontal edge", "vertical edge", "line", "diagonal")
@@ -577,8 +582,10 @@ def linear_probe_accuracy(x_train, y_train, x_test, y_test, C: float = 1.0, rand
     if len(np.unique(y_train)) < 2:
         raise ValueError(f"y_train must hold at least two classes to separate, got {np.unique(y_train).tolist()}.")
     if len(x_train) != len(y_train) or len(x_test) != len(y_test):
-        raise ValueError(f"features and labels differ in length: {len(x_train)} vs {len(y_train)} (train), "
-                         f"{len(x_test)} vs {len(y_test)} (test).")
+        raise ValueError(
+            f"features and labels differ in length: {len(x_train)} vs {len(y_train)} (train), "
+            f"{len(x_test)} vs {len(y_test)} (test)."
+        )
     x_train, x_test = x_train.reshape(len(x_train), -1), x_test.reshape(len(x_test), -1)
     if x_train.shape[1] != x_test.shape[1]:
         raise ValueError(f"train and test features differ in size: {x_train.shape[1]} vs {x_test.shape[1]}.")
@@ -590,8 +597,9 @@ def linear_probe_accuracy(x_train, y_train, x_test, y_test, C: float = 1.0, rand
         return float(model.score(x_test, y_test))
 
 
-def per_filter_accuracy(features_train, y_train, features_test, y_test, C: float = 1.0,
-                        random_state: int = 0) -> np.ndarray:
+def per_filter_accuracy(
+    features_train, y_train, features_test, y_test, C: float = 1.0, random_state: int = 0
+) -> np.ndarray:
     """:func:`linear_probe_accuracy` of each filter's features on their own.
 
     Parameters
@@ -610,8 +618,15 @@ def per_filter_accuracy(features_train, y_train, features_test, y_test, C: float
     """
     features_train, features_test = np.asarray(features_train), np.asarray(features_test)
     if features_train.ndim < 2 or features_test.ndim < 2 or features_train.shape[1] != features_test.shape[1]:
-        raise ValueError(f"features must have shape (n, F, ...) with the same F for train and test, got "
-                         f"{features_train.shape} and {features_test.shape}.")
-    return np.array([linear_probe_accuracy(features_train[:, f], y_train, features_test[:, f], y_test,
-                                           C=C, random_state=random_state)
-                     for f in range(features_train.shape[1])])
+        raise ValueError(
+            f"features must have shape (n, F, ...) with the same F for train and test, got "
+            f"{features_train.shape} and {features_test.shape}."
+        )
+    return np.array(
+        [
+            linear_probe_accuracy(
+                features_train[:, f], y_train, features_test[:, f], y_test, C=C, random_state=random_state
+            )
+            for f in range(features_train.shape[1])
+        ]
+    )

@@ -75,15 +75,18 @@ def decode_images(paths, size=IMAGE_SIZE, batch_size: int = 256) -> np.ndarray:
     height, width = size_2d(size)
     if isinstance(paths, (str, Path)):
         # A folder given as one path would otherwise be read as a list of one-letter file names.
-        raise TypeError(f"paths must be a list of image files, got the single path {str(paths)!r}; "
-                        "list a folder's photos with sorted(Path(folder).glob('*.jpg')).")
+        raise TypeError(
+            f"paths must be a list of image files, got the single path {str(paths)!r}; "
+            "list a folder's photos with sorted(Path(folder).glob('*.jpg'))."
+        )
     paths = [Path(p) for p in paths]
     if not paths:
         raise ValueError("decode_images needs at least one image file, got an empty list.")
     missing = [p for p in paths if not p.is_file()]
     if missing:
-        raise ValueError(f"{missing[0]} does not exist or is not a file ({len(missing)} of {len(paths)} "
-                         "paths are not image files).")
+        raise ValueError(
+            f"{missing[0]} does not exist or is not a file ({len(missing)} of {len(paths)} paths are not image files)."
+        )
 
     def resize(image):
         image = tf.image.resize(image, (height, width), antialias=True)
@@ -93,15 +96,17 @@ def decode_images(paths, size=IMAGE_SIZE, batch_size: int = 256) -> np.ndarray:
     def decode(path):
         return resize(tf.io.decode_image(tf.io.read_file(path), channels=3, expand_animations=False))
 
-    dataset = (tf.data.Dataset.from_tensor_slices([str(p) for p in paths])
-               .map(decode, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
-               .batch(batch_size))
+    dataset = (
+        tf.data.Dataset.from_tensor_slices([str(p) for p in paths])
+        .map(decode, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+        .batch(batch_size)
+    )
     out = np.empty((len(paths), height, width, 3), dtype=np.uint8)
     start = 0
     try:
         with progress_bar(len(paths), "decoding photos", unit="photo") as bar:
             for batch in dataset:
-                out[start:start + len(batch)] = batch.numpy()
+                out[start : start + len(batch)] = batch.numpy()
                 start += len(batch)
                 bar.update(len(batch))
     except tf.errors.InvalidArgumentError:
@@ -167,8 +172,7 @@ def _check_images(images, labels):
     return labels
 
 
-def make_dataset(images, labels, batch_size: int = 32, shuffle: bool = False, augment=None,
-                 seed: int = 0):
+def make_dataset(images, labels, batch_size: int = 32, shuffle: bool = False, augment=None, seed: int = 0):
     """A ``tf.data`` pipeline of (image batch, label batch) from uint8 images in memory.
 
     The images stay uint8 until a batch is drawn; each batch is then rescaled to float32 in
@@ -212,8 +216,9 @@ def make_dataset(images, labels, batch_size: int = 32, shuffle: bool = False, au
         batch = tf.ensure_shape(batch, (None, height, width, 3))
         return tf.cast(batch, tf.float32) / 255.0, batch_labels
 
-    dataset = array_batches(images, labels.astype(np.float32), batch_size, shuffle=shuffle,
-                            seed=seed).map(rescale, num_parallel_calls=tf.data.AUTOTUNE)
+    dataset = array_batches(images, labels.astype(np.float32), batch_size, shuffle=shuffle, seed=seed).map(
+        rescale, num_parallel_calls=tf.data.AUTOTUNE
+    )
     if augment is not None:
         # One call per batch at a time: the random layers draw from a shared seed state, and a
         # fixed call order keeps the augmentations the same from run to run.
@@ -225,8 +230,7 @@ def make_dataset(images, labels, batch_size: int = 32, shuffle: bool = False, au
     return dataset.prefetch(tf.data.AUTOTUNE)
 
 
-def array_batches(x: np.ndarray, y: np.ndarray, batch_size: int, shuffle: bool = False,
-                  seed: int = 0):
+def array_batches(x: np.ndarray, y: np.ndarray, batch_size: int, shuffle: bool = False, seed: int = 0):
     """A ``tf.data`` pipeline of (x, y) batches gathered from NumPy arrays, never copying them.
 
     ``tf.data.Dataset.from_tensor_slices`` or ``model.fit`` on arrays copy the whole array into
@@ -261,10 +265,10 @@ def array_batches(x: np.ndarray, y: np.ndarray, batch_size: int, shuffle: bool =
 
     @tf.autograph.experimental.do_not_convert  # plain TensorFlow ops, nothing to convert
     def gather(batch_indices):
-        batch_x, batch_y = tf.numpy_function(take, [batch_indices],
-                                             (tf.as_dtype(x.dtype), tf.as_dtype(y.dtype)), stateful=False)
-        return (tf.ensure_shape(batch_x, (None,) + x.shape[1:]),
-                tf.ensure_shape(batch_y, (None,) + y.shape[1:]))
+        batch_x, batch_y = tf.numpy_function(
+            take, [batch_indices], (tf.as_dtype(x.dtype), tf.as_dtype(y.dtype)), stateful=False
+        )
+        return (tf.ensure_shape(batch_x, (None,) + x.shape[1:]), tf.ensure_shape(batch_y, (None,) + y.shape[1:]))
 
     indices = tf.data.Dataset.range(len(x))
     if shuffle:
@@ -275,9 +279,15 @@ def array_batches(x: np.ndarray, y: np.ndarray, batch_size: int, shuffle: bool =
 _FILL_MODES = ("nearest", "reflect", "wrap", "constant")
 
 
-def augmentation_layers(rotation_degrees: float = 40, shift: float = 0.2, shear: float = 0.2,
-                        zoom: float = 0.2, horizontal_flip: bool = True, fill_mode: str = "nearest",
-                        seed: int = 0):
+def augmentation_layers(
+    rotation_degrees: float = 40,
+    shift: float = 0.2,
+    shear: float = 0.2,
+    zoom: float = 0.2,
+    horizontal_flip: bool = True,
+    fill_mode: str = "nearest",
+    seed: int = 0,
+):
     """The lecture's ``ImageDataGenerator`` augmentation as Keras preprocessing layers.
 
     The defaults are :data:`LECTURE_AUGMENTATION`: rotate by up to ±40°, shift by up to ±20 %
@@ -379,6 +389,11 @@ def augmentation_from_settings(settings: dict | None, seed: int):
         return None
     a = settings
     return augmentation_layers(
-        rotation_degrees=a["rotation_range"], shift=a["width_shift_range"], shear=a["shear_range"],
-        zoom=a["zoom_range"], horizontal_flip=a["horizontal_flip"], fill_mode=a["fill_mode"],
-        seed=seed)
+        rotation_degrees=a["rotation_range"],
+        shift=a["width_shift_range"],
+        shear=a["shear_range"],
+        zoom=a["zoom_range"],
+        horizontal_flip=a["horizontal_flip"],
+        fill_mode=a["fill_mode"],
+        seed=seed,
+    )

@@ -65,8 +65,10 @@ def _layer(model, layer_name: str):
     names = [layer.name for layer in model.layers]
     if layer_name not in names:
         feature_maps = [layer.name for layer in model.layers if _is_feature_map(layer)]
-        raise ValueError(f"model {model.name!r} has no layer named {layer_name!r}; its "
-                         f"convolutional layers include {feature_maps[:6]}.")
+        raise ValueError(
+            f"model {model.name!r} has no layer named {layer_name!r}; its "
+            f"convolutional layers include {feature_maps[:6]}."
+        )
     return model.get_layer(layer_name)
 
 
@@ -83,16 +85,20 @@ def _conv_layer(model, layer_name: str):
     layer = _layer(model, layer_name)
     if not _is_feature_map(layer):
         shape = getattr(getattr(layer, "output", None), "shape", None)
-        raise ValueError(f"layer {layer_name!r} outputs shape {shape}, not a (height, width, "
-                         "channels) feature map; choose a convolutional layer.")
+        raise ValueError(
+            f"layer {layer_name!r} outputs shape {shape}, not a (height, width, "
+            "channels) feature map; choose a convolutional layer."
+        )
     return layer
 
 
 def _single_input(model):
     inputs = model.inputs
     if inputs is None or len(inputs) != 1:
-        raise ValueError(f"model {model.name!r} must have exactly one input (an image batch), "
-                         f"it has {0 if inputs is None else len(inputs)}; build it with keras.Input.")
+        raise ValueError(
+            f"model {model.name!r} must have exactly one input (an image batch), "
+            f"it has {0 if inputs is None else len(inputs)}; build it with keras.Input."
+        )
     return inputs[0]
 
 
@@ -102,10 +108,15 @@ def _image_batch(model, image) -> np.ndarray:
     expected = tuple(_single_input(model).shape[1:])
     if x.ndim == len(expected):
         x = x[None]
-    if x.ndim != len(expected) + 1 or x.shape[0] != 1 or any(
-            e is not None and e != s for e, s in zip(expected, x.shape[1:])):
-        raise ValueError(f"image must have shape {expected} (or a batch of one of them) to fit "
-                         f"model {model.name!r}, got {np.shape(image)}.")
+    if (
+        x.ndim != len(expected) + 1
+        or x.shape[0] != 1
+        or any(e is not None and e != s for e, s in zip(expected, x.shape[1:]))
+    ):
+        raise ValueError(
+            f"image must have shape {expected} (or a batch of one of them) to fit "
+            f"model {model.name!r}, got {np.shape(image)}."
+        )
     if not np.isfinite(x).all():
         raise ValueError("image contains NaN or infinite values.")
     return x
@@ -158,8 +169,10 @@ def _check_feature_map(feature_map) -> np.ndarray:
     if a.ndim == 4 and a.shape[0] == 1:
         a = a[0]
     if a.ndim != 3:
-        raise ValueError(f"a feature map must have shape (height, width, channels) or a batch of "
-                         f"one of them, got {np.shape(feature_map)}.")
+        raise ValueError(
+            f"a feature map must have shape (height, width, channels) or a batch of "
+            f"one of them, got {np.shape(feature_map)}."
+        )
     return a
 
 
@@ -183,8 +196,10 @@ def empty_channels(feature_maps, tolerance: float = 0.0) -> np.ndarray:
     """
     a = np.asarray(feature_maps, dtype=np.float32)
     if a.ndim not in (3, 4) or 0 in a.shape:
-        raise ValueError(f"a feature map must have shape (height, width, channels) or a batch "
-                         f"(N, height, width, channels), got {np.shape(feature_maps)}.")
+        raise ValueError(
+            f"a feature map must have shape (height, width, channels) or a batch "
+            f"(N, height, width, channels), got {np.shape(feature_maps)}."
+        )
     return np.flatnonzero(np.abs(a).max(axis=tuple(range(a.ndim - 1))) <= tolerance)
 
 
@@ -213,12 +228,11 @@ def channels_never_active(activation_model, images, batch_size: int = 25) -> lis
     batch_size = positive_int(batch_size, "batch_size")
     peaks = None
     for start in range(0, len(x), batch_size):
-        outputs = activation_model.predict(x[start:start + batch_size], verbose=0)
+        outputs = activation_model.predict(x[start : start + batch_size], verbose=0)
         if not isinstance(outputs, (list, tuple)):
             outputs = [outputs]
         if any(np.ndim(o) != 4 for o in outputs):
-            raise ValueError("every output of activation_model must be a (N, h, w, channels) "
-                             "feature map.")
+            raise ValueError("every output of activation_model must be a (N, h, w, channels) feature map.")
         batch_peaks = [np.abs(o).max(axis=(0, 1, 2)) for o in outputs]
         peaks = batch_peaks if peaks is None else [np.maximum(p, b) for p, b in zip(peaks, batch_peaks)]
     return [np.flatnonzero(p == 0) for p in peaks]
@@ -277,11 +291,13 @@ def photo_maps(image) -> dict:
         raise ValueError(f"image must have shape (H, W, 3) with H, W >= 3, got {np.shape(image)}.")
     grey = rgb.mean(axis=-1)
     rising = np.array([[0.0, 1, 2], [-1, 0, 1], [-2, -1, 0]])  # Sobel turned by 45 degrees
-    diagonal = np.maximum(np.abs(ndimage.convolve(grey, rising)),
-                          np.abs(ndimage.convolve(grey, rising[:, ::-1])))
-    return {"edges": np.hypot(ndimage.sobel(grey, axis=0), ndimage.sobel(grey, axis=1)),
-            "diagonal edges": diagonal, "brightness": grey,
-            "greenness": rgb[..., 1] - rgb[..., [0, 2]].mean(axis=-1)}
+    diagonal = np.maximum(np.abs(ndimage.convolve(grey, rising)), np.abs(ndimage.convolve(grey, rising[:, ::-1])))
+    return {
+        "edges": np.hypot(ndimage.sobel(grey, axis=0), ndimage.sobel(grey, axis=1)),
+        "diagonal edges": diagonal,
+        "brightness": grey,
+        "greenness": rgb[..., 1] - rgb[..., [0, 2]].mean(axis=-1),
+    }
 
 
 def channel_correlation(feature_map, reference) -> np.ndarray:
@@ -347,12 +363,11 @@ def channel_mosaic(feature_map, ncols: int = 16, gap: int = 1) -> np.ndarray:
     z = (a - mean) / np.where(flat, 1.0, std)
     tiles = np.clip(64.0 * z + 128.0, 0.0, 255.0)
     tiles[..., flat] = 0.0
-    out = np.full((nrows * (height + gap) - gap, ncols * (width + gap) - gap), np.nan,
-                  dtype=np.float32)
+    out = np.full((nrows * (height + gap) - gap, ncols * (width + gap) - gap), np.nan, dtype=np.float32)
     for c in range(channels):
         row, col = divmod(c, ncols)
         top, left = row * (height + gap), col * (width + gap)
-        out[top:top + height, left:left + width] = tiles[..., c]
+        out[top : top + height, left : left + width] = tiles[..., c]
     return out
 
 
@@ -364,14 +379,25 @@ def _progress(total: int, description: str, enabled: bool):
     """A tqdm bar on stderr (which the book's pages leave out), or a silent stand-in."""
     from tqdm import tqdm
 
-    return tqdm(total=total, desc=description, file=sys.stderr, disable=not enabled,
-                leave=False, mininterval=1.0)
+    return tqdm(total=total, desc=description, file=sys.stderr, disable=not enabled, leave=False, mininterval=1.0)
 
 
-def filter_patterns(model, layer_name: str, filter_indices, *, size=None, steps: int = 40,
-                    step_size: float = 0.01, value_range=(0.0, 1.0), noise: float = 0.08,
-                    smoothing: float = 0.0, jitter: int = 0, pre_activation: bool = False,
-                    seed: int = 0, progress: bool = True):
+def filter_patterns(
+    model,
+    layer_name: str,
+    filter_indices,
+    *,
+    size=None,
+    steps: int = 40,
+    step_size: float = 0.01,
+    value_range=(0.0, 1.0),
+    noise: float = 0.08,
+    smoothing: float = 0.0,
+    jitter: int = 0,
+    pre_activation: bool = False,
+    seed: int = 0,
+    progress: bool = True,
+):
     """Images that maximise the mean activation of chosen filters, by gradient ascent.
 
     The lecture's recipe: start from a grey image with a little noise, compute the gradient
@@ -485,8 +511,10 @@ def _filter_indices(filter_indices, layer) -> np.ndarray:
     n_channels = int(layer.output.shape[-1])
     out_of_range = indices[(indices < 0) | (indices >= n_channels)]
     if out_of_range.size:
-        raise ValueError(f"filter index {int(out_of_range[0])} is out of range: layer {layer.name!r} "
-                         f"has {n_channels} filters (0 to {n_channels - 1}).")
+        raise ValueError(
+            f"filter index {int(out_of_range[0])} is out of range: layer {layer.name!r} "
+            f"has {n_channels} filters (0 to {n_channels - 1})."
+        )
     return indices
 
 
@@ -501,8 +529,7 @@ def _pattern_shape(model, size) -> tuple[int, int, int]:
     """(height, width, channels) of the patterns: ``size``, or the model's own if it has one."""
     input_shape = tuple(_single_input(model).shape[1:])
     if len(input_shape) != 3:
-        raise ValueError(f"model {model.name!r} must take images of shape (H, W, C), its input is "
-                         f"{input_shape}.")
+        raise ValueError(f"model {model.name!r} must take images of shape (H, W, C), its input is {input_shape}.")
     fixed = input_shape[:2]
     if size is None:
         if None in fixed:
@@ -557,6 +584,8 @@ def _ascent_step(mean_activations, step: float, blur=None):
         return x + step * grads / (rms + 1e-8), per_filter
 
     return ascent_step
+
+
 # [filter-ascent-end]
 
 
@@ -567,8 +596,9 @@ def _linear_output(layer):
 
     activation = getattr(layer, "activation", None)
     if activation is None or activation is keras.activations.linear:
-        raise ValueError(f"layer {layer.name!r} has no built-in activation function to leave "
-                         "out; use pre_activation=False.")
+        raise ValueError(
+            f"layer {layer.name!r} has no built-in activation function to leave out; use pre_activation=False."
+        )
     config = layer.get_config()
     config["activation"] = "linear"
     config["name"] = f"{layer.name}_before_activation"
@@ -584,7 +614,7 @@ def _gaussian_kernel(sigma: float, channels: int):
 
     radius = max(1, int(np.ceil(2 * sigma)))
     t = np.arange(-radius, radius + 1)
-    g = np.exp(-t**2 / (2 * sigma**2))
+    g = np.exp(-(t**2) / (2 * sigma**2))
     kernel = np.outer(g, g) / g.sum() ** 2
     return tf.constant(np.repeat(kernel[:, :, None, None], channels, axis=2), dtype=tf.float32)
 
@@ -686,13 +716,16 @@ def grad_cam(model, image, layer_name: str, class_index: int | None = None) -> G
     layer = _conv_layer(model, layer_name)
     outputs = model.outputs
     if len(outputs) != 1 or len(outputs[0].shape) != 2:
-        raise ValueError(f"model {model.name!r} must have one output of shape (N, n_classes) for "
-                         f"Grad-CAM, it has {[tuple(o.shape) for o in outputs]}.")
+        raise ValueError(
+            f"model {model.name!r} must have one output of shape (N, n_classes) for "
+            f"Grad-CAM, it has {[tuple(o.shape) for o in outputs]}."
+        )
     n_classes = int(outputs[0].shape[-1])
     x = _image_batch(model, image)
     if class_index is not None:
-        class_index = int_in_range(class_index, "class_index", 0, n_classes - 1,
-                                   note=f" (the model has {n_classes} outputs)")
+        class_index = int_in_range(
+            class_index, "class_index", 0, n_classes - 1, note=f" (the model has {n_classes} outputs)"
+        )
     return _grad_cam_of(_grad_cam_model(model, layer), x, class_index)
 
 
@@ -723,8 +756,9 @@ def _grad_cam_of(grad_model, x, class_index: int | None) -> GradCAM:
     peak = positive.max()
     heatmap = positive / peak if peak > 0 else np.zeros_like(positive)
     # [grad-cam-end]
-    return GradCAM(heatmap.astype(np.float32), int(class_index), float(score),
-                   weights.astype(np.float32), raw.astype(np.float32))
+    return GradCAM(
+        heatmap.astype(np.float32), int(class_index), float(score), weights.astype(np.float32), raw.astype(np.float32)
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -803,8 +837,9 @@ def reinitialise_layer(layer, seed: int) -> int:
     return count
 
 
-def cascading_randomisation(model, image, layer_name: str, stages: dict,
-                            class_index: int | None = None, seed: int = 0) -> RandomisationCascade:
+def cascading_randomisation(
+    model, image, layer_name: str, stages: dict, class_index: int | None = None, seed: int = 0
+) -> RandomisationCascade:
     """Adebayo et al.'s model-parameter randomisation test for Grad-CAM, cascading from the top.
 
     A copy of ``model`` has its layers re-initialised stage by stage, from the output down,
@@ -855,16 +890,20 @@ def cascading_randomisation(model, image, layer_name: str, stages: dict,
     x = _image_batch(model, image)
     raw, heatmaps, redrawn = [original.raw], [original.heatmap], [0]
     for i, names in enumerate(stages.values(), start=1):
-        count = sum(reinitialise_layer(copy.get_layer(name), seed + 1000 * i + 10 * j)
-                    for j, name in enumerate(names))
+        count = sum(reinitialise_layer(copy.get_layer(name), seed + 1000 * i + 10 * j) for j, name in enumerate(names))
         cam = _grad_cam_of(grad_model, x, original.class_index)
         raw.append(cam.raw)
         heatmaps.append(cam.heatmap)
         redrawn.append(redrawn[-1] + count)
-    correlation = [1.0] + [float(spearmanr(original.raw.ravel(), r.ravel()).statistic)
-                           for r in raw[1:]]
-    return RandomisationCascade(["original", *stages], np.stack(heatmaps), np.stack(raw),
-                                np.asarray(correlation), np.asarray(redrawn), original.class_index)
+    correlation = [1.0] + [float(spearmanr(original.raw.ravel(), r.ravel()).statistic) for r in raw[1:]]
+    return RandomisationCascade(
+        ["original", *stages],
+        np.stack(heatmaps),
+        np.stack(raw),
+        np.asarray(correlation),
+        np.asarray(redrawn),
+        original.class_index,
+    )
 
 
 def upscale_heatmap(heatmap, size) -> np.ndarray:
@@ -887,8 +926,7 @@ def upscale_heatmap(heatmap, size) -> np.ndarray:
     if not np.isfinite(h).all():
         raise ValueError("heatmap contains NaN or infinite values.")
     height, width = size_2d(size)
-    return np.asarray(Image.fromarray(h, mode="F").resize((width, height), Image.BILINEAR),
-                      dtype=np.float32)
+    return np.asarray(Image.fromarray(h, mode="F").resize((width, height), Image.BILINEAR), dtype=np.float32)
 
 
 def overlay_heatmap(image, heatmap, alpha: float = 0.4, cmap: str = "jet") -> np.ndarray:

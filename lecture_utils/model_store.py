@@ -60,8 +60,10 @@ def train_locally() -> bool:
     """True when ``LECTURE_TRAIN=always``: train even when a trained model is found."""
     value = os.environ.get("LECTURE_TRAIN", "").strip()
     if value not in ("", "always", "if-missing"):
-        raise ValueError(f"LECTURE_TRAIN must be 'always' (train even when a trained model is found) "
-                         f"or 'if-missing' (the default), got {value!r}.")
+        raise ValueError(
+            f"LECTURE_TRAIN must be 'always' (train even when a trained model is found) "
+            f"or 'if-missing' (the default), got {value!r}."
+        )
     return value == "always"
 
 
@@ -73,8 +75,10 @@ def find_trained(entry: str) -> Found | None:
     if class_folder:
         folder = Path(class_folder).expanduser()
         if not folder.is_dir():
-            raise FileNotFoundError(f"LECTURE_MODELS_DIR names {folder}, which is not a folder: point it "
-                                    "at a folder with the layout of a cache's models/ folder, or unset it.")
+            raise FileNotFoundError(
+                f"LECTURE_MODELS_DIR names {folder}, which is not a folder: point it "
+                "at a folder with the layout of a cache's models/ folder, or unset it."
+            )
         files = entry_files(entry, folder)
         if all(path.is_file() for path in files.values()):
             return Found(files["model"], files["history"], "class folder", str(folder))
@@ -106,8 +110,10 @@ _UNREADABLE: dict[str, str] = {}
 def _manifest(url: str) -> dict:
     from .data import _download
 
-    path = atomic_write(cache_folder("models") / f".store-{fingerprint(url)[:12]}-{MANIFEST}",
-                        lambda tmp: _download(f"{url}/{MANIFEST}", tmp))
+    path = atomic_write(
+        cache_folder("models") / f".store-{fingerprint(url)[:12]}-{MANIFEST}",
+        lambda tmp: _download(f"{url}/{MANIFEST}", tmp),
+    )
     manifest = json.loads(path.read_text())
     if manifest.get("format") != _FORMAT or not isinstance(manifest.get("entries"), dict):
         raise ValueError(f"{url}/{MANIFEST} is not a model-store manifest of format {_FORMAT}.")
@@ -124,8 +130,10 @@ def _download_entry(url: str, entry: str, files: dict[str, Path]) -> bool:
         manifest = _manifest(url)
     except Exception as error:  # no network, no manifest, a broken one: train instead
         _UNREADABLE[url] = f"{type(error).__name__}: {error}"
-        warnings.warn(f"The model store {url} could not be read ({_UNREADABLE[url]}); "
-                      "training the models here instead.", stacklevel=4)
+        warnings.warn(
+            f"The model store {url} could not be read ({_UNREADABLE[url]}); training the models here instead.",
+            stacklevel=4,
+        )
         return False
     listed = manifest["entries"].get(entry)
     if listed is None:
@@ -143,9 +151,12 @@ def _download_entry(url: str, entry: str, files: dict[str, Path]) -> bool:
             atomic_write(files[role], verified_download)
         except Exception as error:
             files["model"].unlink(missing_ok=True)
-            warnings.warn(f"The trained model {entry} could not be taken from the model store "
-                          f"({type(error).__name__}: {error}), so nothing of it was kept; training it "
-                          "here instead.", stacklevel=4)
+            warnings.warn(
+                f"The trained model {entry} could not be taken from the model store "
+                f"({type(error).__name__}: {error}), so nothing of it was kept; training it "
+                "here instead.",
+                stacklevel=4,
+            )
             return False
     return True
 
@@ -176,21 +187,27 @@ def export(destination, source=None) -> Path:
     for cached in cache_entries(source):
         entry = cached.path.name.removesuffix(".keras")
         sources = entry_files(entry, cached.path.parent)
-        listed = {"settings": cached.meta.get("settings"), "keras": cached.meta.get("keras"),
-                  "trained_at": cached.meta.get("trained_at")}
+        listed = {
+            "settings": cached.meta.get("settings"),
+            "keras": cached.meta.get("keras"),
+            "trained_at": cached.meta.get("trained_at"),
+        }
         for role, path in sources.items():
             atomic_write(destination / path.name, lambda tmp, path=path: shutil.copyfile(path, tmp))
             listed[role] = {"file": path.name, "sha256": file_digest(path), "bytes": path.stat().st_size}
         listed["key"] = entry.rsplit("-", 1)[-1]
         entries[entry] = listed
     manifest = {"format": _FORMAT, "exported_at": time.strftime("%Y-%m-%dT%H:%M:%S"), "entries": entries}
-    return atomic_write(destination / MANIFEST,
-                        lambda tmp: tmp.write_text(json.dumps(manifest, indent=1, sort_keys=True)))
+    return atomic_write(
+        destination / MANIFEST, lambda tmp: tmp.write_text(json.dumps(manifest, indent=1, sort_keys=True))
+    )
 
 
 def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m lecture_utils.model_store",
-                                     description="Export the trained models of the cache, with a manifest.")
+    parser = argparse.ArgumentParser(
+        prog="python -m lecture_utils.model_store",
+        description="Export the trained models of the cache, with a manifest.",
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     export_command = commands.add_parser("export", help="copy the cache's trained models and a manifest to a folder")
     export_command.add_argument("destination", type=Path)

@@ -58,14 +58,17 @@ def mnist_conv_base(input_shape=(28, 28, 1)) -> keras.Sequential:
     # Checked here: Keras would only complain about a negative dimension deep inside a layer.
     input_shape = image_input_shape(input_shape, min_side=_smallest_side(2, last_conv=True))
     # [mnist-conv-base] (chapter 3 shows the lines from here to the end marker)
-    return keras.Sequential([
-        keras.Input(input_shape),
-        layers.Conv2D(32, (3, 3), activation="relu"),
-        layers.MaxPooling2D((2, 2)),
-        layers.Conv2D(64, (3, 3), activation="relu"),
-        layers.MaxPooling2D((2, 2)),
-        layers.Conv2D(64, (3, 3), activation="relu"),
-    ], name="mnist_conv_base")
+    return keras.Sequential(
+        [
+            keras.Input(input_shape),
+            layers.Conv2D(32, (3, 3), activation="relu"),
+            layers.MaxPooling2D((2, 2)),
+            layers.Conv2D(64, (3, 3), activation="relu"),
+            layers.MaxPooling2D((2, 2)),
+            layers.Conv2D(64, (3, 3), activation="relu"),
+        ],
+        name="mnist_conv_base",
+    )
     # [mnist-conv-base-end]
 
 
@@ -96,12 +99,15 @@ def mnist_dense_net(input_shape=(28, 28)) -> keras.Sequential:
         sides = ()
     if not sides or not all(isinstance(s, int) and not isinstance(s, bool) and s > 0 for s in sides):
         raise ValueError(f"input_shape must be a tuple of positive integers, e.g. (28, 28), got {input_shape!r}.")
-    return keras.Sequential([
-        keras.Input(input_shape),
-        layers.Flatten(),
-        layers.Dense(512, activation="relu"),
-        layers.Dense(10, activation="softmax"),
-    ], name="mnist_dense_net")
+    return keras.Sequential(
+        [
+            keras.Input(input_shape),
+            layers.Flatten(),
+            layers.Dense(512, activation="relu"),
+            layers.Dense(10, activation="softmax"),
+        ],
+        name="mnist_dense_net",
+    )
 
 
 def cats_vs_dogs_convnet(input_shape=(150, 150, 3), dropout: float | None = None) -> keras.Sequential:
@@ -301,16 +307,18 @@ def feature_classifier(feature_shape, units: int = 256, dropout: float | None = 
     units = positive_int(units, "units")
     if dropout is not None and not (isinstance(dropout, (int, float)) and 0 <= dropout < 1):
         raise ValueError(f"dropout must be a rate in [0, 1) or None, got {dropout!r}.")
-    stack = [keras.Input(tuple(feature_shape)), keras.layers.Flatten(name="flatten"),
-             keras.layers.Dense(units, activation="relu", name="dense")]
+    stack = [
+        keras.Input(tuple(feature_shape)),
+        keras.layers.Flatten(name="flatten"),
+        keras.layers.Dense(units, activation="relu", name="dense"),
+    ]
     if dropout:
         stack.append(keras.layers.Dropout(dropout, name="dropout"))
     stack.append(keras.layers.Dense(1, activation="sigmoid", name="output"))
     return keras.Sequential(stack, name="feature_classifier")
 
 
-def frozen_base_classifier(conv_base, units: int = 256, dropout: float | None = None,
-                           preprocessing=None):
+def frozen_base_classifier(conv_base, units: int = 256, dropout: float | None = None, preprocessing=None):
     """A frozen convolutional base with the lecture's dense classifier on top.
 
     Input photos in [0, 1] (what :func:`lecture_utils.images.make_dataset` yields) →

@@ -48,24 +48,28 @@ __all__ = [
 
 def use_book_style() -> None:
     """Opaque white figures, readable fonts, no top/right spines."""
-    mpl.rcParams.update({
-        "figure.facecolor": "white",
-        "axes.facecolor": "white",
-        "savefig.facecolor": "white",
-        "savefig.transparent": False,
-        "figure.dpi": 100,
-        "font.size": 10,
-        "axes.spines.top": False,
-        "axes.spines.right": False,
-    })
+    mpl.rcParams.update(
+        {
+            "figure.facecolor": "white",
+            "axes.facecolor": "white",
+            "savefig.facecolor": "white",
+            "savefig.transparent": False,
+            "figure.dpi": 100,
+            "font.size": 10,
+            "axes.spines.top": False,
+            "axes.spines.right": False,
+        }
+    )
 
 
 def _show(ax, image, title=None, cmap="gray"):
     image = np.asarray(image)
     # Matplotlib's own message ("Invalid shape ... for image data") does not say which panel.
     if not (image.ndim == 2 or (image.ndim == 3 and image.shape[-1] in (3, 4))) or 0 in image.shape:
-        raise ValueError(f"an image to draw must have shape (H, W), (H, W, 3) or (H, W, 4), "
-                         f"got shape {image.shape}{f' for {title!r}' if title else ''}.")
+        raise ValueError(
+            f"an image to draw must have shape (H, W), (H, W, 3) or (H, W, 4), "
+            f"got shape {image.shape}{f' for {title!r}' if title else ''}."
+        )
     if image.dtype == object or not np.issubdtype(image.dtype, np.number) and image.dtype != bool:
         raise ValueError(f"an image to draw must hold numbers, got dtype {image.dtype}.")
     ax.imshow(image, cmap=cmap if image.ndim == 2 else None)
@@ -86,8 +90,9 @@ def _show_kernel(ax, kernel, title=None, window: int | None = None):
         raise ValueError(f"a kernel to draw must be a 2-D array (kh, kw), got shape {weights.shape}.")
     limit = np.abs(weights).max() or 1.0
     h, w = weights.shape
-    ax.imshow(weights, cmap="RdBu_r", vmin=-limit, vmax=limit, interpolation="nearest",
-              extent=(-w / 2, w / 2, h / 2, -h / 2))
+    ax.imshow(
+        weights, cmap="RdBu_r", vmin=-limit, vmax=limit, interpolation="nearest", extent=(-w / 2, w / 2, h / 2, -h / 2)
+    )
     if window is not None:
         ax.set_xlim(-window / 2, window / 2)
         ax.set_ylim(window / 2, -window / 2)
@@ -119,11 +124,13 @@ def plot_image_grid(images, titles=None, ncols: int = 4, cmap: str = "gray", siz
         raise ValueError("plot_image_grid needs at least one image.")
     ncols = positive_int(ncols, "ncols")
     if titles is not None and len(titles) != len(images):
-        raise ValueError(f"plot_image_grid needs one title per image, got {len(titles)} titles for {len(images)} images.")
+        raise ValueError(
+            f"plot_image_grid needs one title per image, got {len(titles)} titles for {len(images)} images."
+        )
     ncols = min(ncols, len(images))
     nrows = -(-len(images) // ncols)
     fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows), squeeze=False)
-    for ax in axes.flat[len(images):]:
+    for ax in axes.flat[len(images) :]:
         ax.axis("off")
     for i, (ax, image) in enumerate(zip(axes.flat, images)):
         _show(ax, image, titles[i] if titles is not None else None, cmap=cmap)
@@ -175,8 +182,14 @@ def plot_history(history: dict, metrics=("accuracy", "loss"), title: str | None 
 # Chapter 1: convolution by hand; computations in lecture_utils.convolution
 
 
-def plot_matrix(values, ax=None, title: str | None = None, cmap: str = "Greys", fmt: str = "{:g}",
-                highlight: tuple[int, int, int, int] | None = None):
+def plot_matrix(
+    values,
+    ax=None,
+    title: str | None = None,
+    cmap: str = "Greys",
+    fmt: str = "{:g}",
+    highlight: tuple[int, int, int, int] | None = None,
+):
     """Show a small 2-D array as a grid of numbers, the way the lecture draws images and kernels.
 
     Parameters
@@ -306,8 +319,10 @@ def plot_kernel_responses(kernels, responses, titles, axes=None, size: float = 1
     """
     kernels, responses, titles = list(kernels), list(responses), list(titles)
     if not (len(kernels) == len(responses) == len(titles)) or not kernels:
-        raise ValueError(f"need as many kernels, responses and titles (at least one), got "
-                         f"{len(kernels)}, {len(responses)} and {len(titles)}.")
+        raise ValueError(
+            f"need as many kernels, responses and titles (at least one), got "
+            f"{len(kernels)}, {len(responses)} and {len(titles)}."
+        )
     if axes is None:
         fig, axes = plt.subplots(2, len(kernels), figsize=(size * len(kernels), 2 * size + 0.4), squeeze=False)
     else:
@@ -323,8 +338,7 @@ def plot_kernel_responses(kernels, responses, titles, axes=None, size: float = 1
     return fig
 
 
-def plot_filter_bank(images, kernels, responses, filter_titles, image_titles=None, ncols: int = 8,
-                     size: float = 1.1):
+def plot_filter_bank(images, kernels, responses, filter_titles, image_titles=None, ncols: int = 8, size: float = 1.1):
     """A filter bank applied to a few images, as a grid.
 
     The filters are laid out in blocks of ``ncols`` columns; in every block the top row shows
@@ -354,13 +368,14 @@ def plot_filter_bank(images, kernels, responses, filter_titles, image_titles=Non
     ncols = positive_int(ncols, "ncols")
     n_images, n_filters = len(images), len(kernels)
     if responses.shape[:2] != (n_images, n_filters) or len(filter_titles) != n_filters:
-        raise ValueError(f"responses must have shape (N images, F filters, H, W) = ({n_images}, {n_filters}, ...) "
-                         f"with F filter titles, got {responses.shape} and {len(filter_titles)} titles.")
+        raise ValueError(
+            f"responses must have shape (N images, F filters, H, W) = ({n_images}, {n_filters}, ...) "
+            f"with F filter titles, got {responses.shape} and {len(filter_titles)} titles."
+        )
     brightest = responses.max(axis=(0, 2, 3))
     blocks = -(-n_filters // ncols)
     rows = blocks * (n_images + 1)
-    fig, axes = plt.subplots(rows, ncols + 1, figsize=(size * (ncols + 1), size * rows + 0.3 * blocks),
-                             squeeze=False)
+    fig, axes = plt.subplots(rows, ncols + 1, figsize=(size * (ncols + 1), size * rows + 0.3 * blocks), squeeze=False)
     for block in range(blocks):
         top = block * (n_images + 1)
         axes[top, 0].axis("off")
@@ -404,12 +419,14 @@ def plot_filter_usefulness(labels, energy, accuracy, references: dict | None = N
     """
     labels, energy, accuracy = list(labels), np.asarray(energy, float), np.asarray(accuracy, float)
     if not (len(labels) == len(energy) == len(accuracy)):
-        raise ValueError(f"need one label, energy and accuracy per filter, got {len(labels)}, "
-                         f"{len(energy)} and {len(accuracy)}.")
+        raise ValueError(
+            f"need one label, energy and accuracy per filter, got {len(labels)}, {len(energy)} and {len(accuracy)}."
+        )
     references = references or {}
     y = np.arange(len(labels))
-    fig, (ax_energy, ax_accuracy) = plt.subplots(1, 2, figsize=(11, 0.28 * len(labels) + 1.4), sharey=True,
-                                                 layout="constrained")
+    fig, (ax_energy, ax_accuracy) = plt.subplots(
+        1, 2, figsize=(11, 0.28 * len(labels) + 1.4), sharey=True, layout="constrained"
+    )
     ax_energy.barh(y, energy, color="tab:gray")
     ax_energy.set_yticks(y, labels, fontsize=8)
     ax_energy.invert_yaxis()
@@ -461,8 +478,17 @@ def plot_receptive_fields(image, sizes: dict, centre: tuple[int, int], ax=None, 
     for colour, (label, side) in zip(colours, sizes.items()):
         # A side-s window centred on a pixel starts s // 2 pixels before it (one more left/up if s is even).
         top, left = row - side // 2, col - side // 2
-        ax.add_patch(plt.Rectangle((left - 0.5, top - 0.5), side, side, fill=False, edgecolor=colour,
-                                   linewidth=2, label=f"{label}: {side}×{side}"))
+        ax.add_patch(
+            plt.Rectangle(
+                (left - 0.5, top - 0.5),
+                side,
+                side,
+                fill=False,
+                edgecolor=colour,
+                linewidth=2,
+                label=f"{label}: {side}×{side}",
+            )
+        )
     ax.set_xlim(-0.5, image.shape[1] - 0.5)
     ax.set_ylim(image.shape[0] - 0.5, -0.5)
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.02), fontsize=8, frameon=False)
@@ -488,12 +514,12 @@ def plot_shift_sensitivity(layer_names, shifts, changes, title: str | None = Non
     """
     changes = np.asarray(changes, dtype=float)
     if changes.shape != (len(shifts), len(layer_names)):
-        raise ValueError(f"changes must have shape ({len(shifts)}, {len(layer_names)}) (shifts × layers), "
-                         f"got {changes.shape}.")
+        raise ValueError(
+            f"changes must have shape ({len(shifts)}, {len(layer_names)}) (shifts × layers), got {changes.shape}."
+        )
     fig, ax = plt.subplots(figsize=(7, 3.4))
     for shift, row in zip(shifts, changes):
-        ax.plot(np.arange(len(layer_names)), row, "o-", markersize=4,
-                label=f"{shift} pixel{'s' if shift != 1 else ''}")
+        ax.plot(np.arange(len(layer_names)), row, "o-", markersize=4, label=f"{shift} pixel{'s' if shift != 1 else ''}")
     ax.set_xticks(np.arange(len(layer_names)), layer_names, rotation=20, ha="right")
     ax.set_ylabel("relative change of the output")
     ax.set_ylim(bottom=0)
@@ -553,7 +579,9 @@ def plot_accuracy_under_shift(shifts, accuracies: dict, title: str | None = None
     """
     wrong = [label for label, values in accuracies.items() if len(values) != len(shifts)]
     if not accuracies or wrong:
-        raise ValueError(f"every model needs one accuracy per shift ({len(shifts)}); wrong for {wrong or 'an empty dict'}.")
+        raise ValueError(
+            f"every model needs one accuracy per shift ({len(shifts)}); wrong for {wrong or 'an empty dict'}."
+        )
     fig, ax = plt.subplots(figsize=(5.5, 3.4))
     for label, values in accuracies.items():
         ax.plot(shifts, 100 * np.asarray(values, dtype=float), "o-", markersize=4, label=label)
@@ -585,12 +613,14 @@ def plot_kernel_grid(kernels, ncols: int = 8, size: float = 0.9, titles=None):
     """
     kernels = np.asarray(kernels, dtype=float)
     if kernels.ndim != 3 or len(kernels) == 0:
-        raise ValueError(f"plot_kernel_grid draws a stack of 2-D kernels of shape (n, kh, kw), got shape {kernels.shape}.")
+        raise ValueError(
+            f"plot_kernel_grid draws a stack of 2-D kernels of shape (n, kh, kw), got shape {kernels.shape}."
+        )
     ncols = positive_int(ncols, "ncols")
     ncols = min(ncols, len(kernels))
     nrows = -(-len(kernels) // ncols)
     fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows), squeeze=False)
-    for ax in axes.flat[len(kernels):]:
+    for ax in axes.flat[len(kernels) :]:
         ax.axis("off")
     for i, (ax, kernel) in enumerate(zip(axes.flat, kernels)):
         _show_kernel(ax, kernel, titles[i] if titles is not None else None)
@@ -625,9 +655,13 @@ def plot_channel_mosaics(mosaics, titles, cmap: str = "viridis", width: float = 
     if not mosaics or len(titles) != len(mosaics) or any(m.ndim != 2 for m in mosaics):
         raise ValueError("plot_channel_mosaics needs one title per 2-D mosaic, and at least one.")
     ratios = [m.shape[0] / m.shape[1] for m in mosaics]
-    fig, axes = plt.subplots(len(mosaics), 1, squeeze=False,
-                             figsize=(width, width * sum(ratios) + 0.35 * len(mosaics)),
-                             gridspec_kw={"height_ratios": ratios})
+    fig, axes = plt.subplots(
+        len(mosaics),
+        1,
+        squeeze=False,
+        figsize=(width, width * sum(ratios) + 0.35 * len(mosaics)),
+        gridspec_kw={"height_ratios": ratios},
+    )
     colours = mpl.colormaps[cmap].with_extremes(bad="white")
     for ax, mosaic, title in zip(axes.flat, mosaics, titles):
         ax.imshow(mosaic, cmap=colours, vmin=0, vmax=255, interpolation="nearest")
@@ -728,9 +762,11 @@ def plot_randomisation_cascade(cascades: dict, size: float = 1.05):
     for name, (stages, heatmaps, correlation) in cascades.items():
         heatmaps = np.asarray(heatmaps)
         if heatmaps.ndim != 3 or not len(stages) == len(heatmaps) == len(correlation):
-            raise ValueError(f"{name!r}: need one (h, w) heatmap and one correlation per stage, got "
-                             f"{len(stages)} stages, heatmaps of shape {heatmaps.shape} and "
-                             f"{len(correlation)} correlations.")
+            raise ValueError(
+                f"{name!r}: need one (h, w) heatmap and one correlation per stage, got "
+                f"{len(stages)} stages, heatmaps of shape {heatmaps.shape} and "
+                f"{len(correlation)} correlations."
+            )
     ncols = max(len(stages) for stages, _, _ in cascades.values())
     nrows = len(cascades)
     fig = plt.figure(figsize=(size * ncols + 0.6, size * 1.45 * nrows + 2.8))
@@ -743,13 +779,12 @@ def plot_randomisation_cascade(cascades: dict, size: float = 1.05):
             if col >= len(stages):
                 ax.axis("off")
                 continue
-            ax.imshow(np.asarray(heatmaps[col], dtype=float), cmap="jet", vmin=0, vmax=1,
-                      interpolation="nearest")
+            ax.imshow(np.asarray(heatmaps[col], dtype=float), cmap="jet", vmin=0, vmax=1, interpolation="nearest")
             ax.set_title(f"{stages[col]}\nρ = {correlation[col]:.2f}", fontsize=7)
             if col == 0:
                 ax.set_ylabel(name, fontsize=8)
     ax = fig.add_subplot(grid[nrows, :])
-    for name, (stages, _, correlation) in cascades.items():
+    for name, (_stages, _, correlation) in cascades.items():
         ax.plot(np.arange(len(correlation)), correlation, "o-", markersize=4, label=name)
     ax.axhline(0, color="grey", linewidth=0.8)
     ax.set_ylim(-1.05, 1.05)
@@ -783,20 +818,29 @@ def plot_training_phases(phases: dict, metrics=("accuracy", "loss"), smooth=None
     matplotlib Figure
     """
     histories = list(phases.values())
-    missing = [(name, m) for name, h in phases.items() for m in metrics
-               if m not in h or f"val_{m}" not in h]
+    missing = [(name, m) for name, h in phases.items() for m in metrics if m not in h or f"val_{m}" not in h]
     if not histories or missing:
-        raise ValueError(f"every phase needs training and validation curves of {list(metrics)}; "
-                         f"missing {missing or 'all: no phases given'}.")
+        raise ValueError(
+            f"every phase needs training and validation curves of {list(metrics)}; "
+            f"missing {missing or 'all: no phases given'}."
+        )
     lengths = [len(h[metrics[0]]) for h in histories]
     keys = [key for m in metrics for key in (m, f"val_{m}")]
     joined = {key: np.concatenate([np.asarray(h[key], dtype=float) for h in histories]) for key in keys}
     fig = plot_history(joined, metrics=metrics, title=title, smooth=smooth)
-    for ax in fig.axes[:len(metrics)]:
+    for ax in fig.axes[: len(metrics)]:
         for boundary in np.cumsum(lengths)[:-1]:
             ax.axvline(boundary + 0.5, color="grey", linestyle="--", linewidth=1)
         for start, length, name in zip(np.cumsum([0, *lengths[:-1]]), lengths, phases):
-            ax.text(start + 0.5 + length / 2, 1.0, name, transform=ax.get_xaxis_transform(),
-                    ha="center", va="bottom", fontsize=8, color="dimgrey")
+            ax.text(
+                start + 0.5 + length / 2,
+                1.0,
+                name,
+                transform=ax.get_xaxis_transform(),
+                ha="center",
+                va="bottom",
+                fontsize=8,
+                color="dimgrey",
+            )
     fig.tight_layout()
     return fig

@@ -30,9 +30,19 @@ BFLOAT16_FLAGS = ("avx512_bf16", "amx_bf16")
 
 # oneDNN's ISA caps (ONEDNN_MAX_CPU_ISA) under which it may use bfloat16 instructions; every
 # lower cap (SSE41, AVX, AVX2, AVX2_VNNI, AVX512_CORE, AVX512_CORE_VNNI, ...) forbids them.
-_BFLOAT16_ISAS = {"ALL", "DEFAULT", "AVX512_CORE_BF16", "AVX512_CORE_FP16", "AVX512_CORE_AMX",
-                  "AVX512_CORE_AMX_FP16", "AVX10_1_512", "AVX10_1_512_AMX",
-                  "AVX10_1_512_AMX_FP16", "AVX10_2_512", "AVX10_2_512_AMX_2"}
+_BFLOAT16_ISAS = {
+    "ALL",
+    "DEFAULT",
+    "AVX512_CORE_BF16",
+    "AVX512_CORE_FP16",
+    "AVX512_CORE_AMX",
+    "AVX512_CORE_AMX_FP16",
+    "AVX10_1_512",
+    "AVX10_1_512_AMX",
+    "AVX10_1_512_AMX_FP16",
+    "AVX10_2_512",
+    "AVX10_2_512_AMX_2",
+}
 
 
 class Precision(NamedTuple):
@@ -62,8 +72,7 @@ def _read_cpuinfo() -> str:
         return ""
 
 
-def training_precision(environ=None, machine: str | None = None,
-                       cpuinfo: str | None = None) -> Precision:
+def training_precision(environ=None, machine: str | None = None, cpuinfo: str | None = None) -> Precision:
     """The dtype policy the book's ConvNet trainings use on this machine.
 
     Parameters
@@ -90,15 +99,18 @@ def training_precision(environ=None, machine: str | None = None,
     chosen = environ.get("LECTURE_PRECISION", "").strip()
     if chosen:
         if chosen not in POLICIES:
-            raise ValueError(f"LECTURE_PRECISION must be 'float32' or 'mixed_bfloat16', got "
-                             f"{chosen!r}; unset it to let the CPU decide.")
+            raise ValueError(
+                f"LECTURE_PRECISION must be 'float32' or 'mixed_bfloat16', got "
+                f"{chosen!r}; unset it to let the CPU decide."
+            )
         return Precision(chosen, "set by LECTURE_PRECISION")
     machine = (platform.machine() if machine is None else machine).lower()
     if machine not in ("x86_64", "amd64"):
         return Precision("float32", f"this {machine} CPU has no bfloat16 path in TensorFlow")
     if environ.get("TF_ENABLE_ONEDNN_OPTS", "").strip() == "0":
-        return Precision("float32", "oneDNN is off (TF_ENABLE_ONEDNN_OPTS=0), and TensorFlow's "
-                                    "own bfloat16 kernels are slow")
+        return Precision(
+            "float32", "oneDNN is off (TF_ENABLE_ONEDNN_OPTS=0), and TensorFlow's own bfloat16 kernels are slow"
+        )
     cpuinfo = _read_cpuinfo() if cpuinfo is None else cpuinfo
     if not cpuinfo:  # Windows, macOS on Intel: no /proc/cpuinfo to read the flags from
         return Precision("float32", "this CPU's flags cannot be read, so bfloat16 is not assumed")
@@ -107,6 +119,5 @@ def training_precision(environ=None, machine: str | None = None,
         return Precision("float32", "this CPU does not compute bfloat16 natively")
     cap = environ.get("ONEDNN_MAX_CPU_ISA", "").strip().upper()
     if cap and cap not in _BFLOAT16_ISAS:
-        return Precision("float32", f"ONEDNN_MAX_CPU_ISA={cap} keeps oneDNN from using the "
-                                    "CPU's bfloat16 instructions")
+        return Precision("float32", f"ONEDNN_MAX_CPU_ISA={cap} keeps oneDNN from using the CPU's bfloat16 instructions")
     return Precision("mixed_bfloat16", f"the CPU has {' and '.join(flags)}: native bfloat16 arithmetic")

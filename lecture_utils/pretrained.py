@@ -133,17 +133,14 @@ def _conv_bn_relu6(x, filters: int, kernel: int, stride: int, prefix: str, *, ac
     """
     import keras
 
-    x = keras.layers.Conv2D(filters, kernel, strides=stride, padding="same", use_bias=False,
-                            name=f"{prefix}conv")(x)
-    x = keras.layers.BatchNormalization(epsilon=_BN_EPSILON, momentum=_BN_MOMENTUM,
-                                        name=f"{prefix}bn")(x)
+    x = keras.layers.Conv2D(filters, kernel, strides=stride, padding="same", use_bias=False, name=f"{prefix}conv")(x)
+    x = keras.layers.BatchNormalization(epsilon=_BN_EPSILON, momentum=_BN_MOMENTUM, name=f"{prefix}bn")(x)
     if activation:
         x = keras.layers.ReLU(max_value=6.0, name=f"{prefix}activation")(x)
     return x
 
 
-def _mbconv(x, filters_in: int, filters_out: int, kernel: int, stride: int, expand: int,
-            drop_rate: float, name: str):
+def _mbconv(x, filters_in: int, filters_out: int, kernel: int, stride: int, expand: int, drop_rate: float, name: str):
     """Mobile inverted bottleneck without squeeze-excite: expand 1×1, depthwise k×k, project 1×1.
 
     Parameters
@@ -162,10 +159,8 @@ def _mbconv(x, filters_in: int, filters_out: int, kernel: int, stride: int, expa
     expanded = filters_in * expand
     if expand != 1:
         x = _conv_bn_relu6(x, expanded, 1, 1, f"{name}_expand_")
-    x = keras.layers.DepthwiseConv2D(kernel, strides=stride, padding="same", use_bias=False,
-                                     name=f"{name}_dwconv")(x)
-    x = keras.layers.BatchNormalization(epsilon=_BN_EPSILON, momentum=_BN_MOMENTUM,
-                                        name=f"{name}_bn")(x)
+    x = keras.layers.DepthwiseConv2D(kernel, strides=stride, padding="same", use_bias=False, name=f"{name}_dwconv")(x)
+    x = keras.layers.BatchNormalization(epsilon=_BN_EPSILON, momentum=_BN_MOMENTUM, name=f"{name}_bn")(x)
     x = keras.layers.ReLU(max_value=6.0, name=f"{name}_activation")(x)
     # Linear bottleneck: no activation after the projection.
     x = _conv_bn_relu6(x, filters_out, 1, 1, f"{name}_project_", activation=False)
@@ -212,16 +207,16 @@ def _build_classifier(input_shape: tuple, classifier_activation):
         for repeat in range(repeats):
             # Stochastic depth grows linearly with depth, as in the original training.
             drop_rate = _DROP_CONNECT_RATE * index / n_blocks
-            x = _mbconv(x, filters_in, filters_out, kernel, stride if repeat == 0 else 1,
-                        expand, drop_rate, next(names))
+            x = _mbconv(
+                x, filters_in, filters_out, kernel, stride if repeat == 0 else 1, expand, drop_rate, next(names)
+            )
             filters_in = filters_out
             index += 1
 
     x = _conv_bn_relu6(x, _TOP_FILTERS, 1, 1, "top_")
     x = keras.layers.GlobalAveragePooling2D(name="avg_pool")(x)
     x = keras.layers.Dropout(_DROPOUT_RATE, name="top_dropout")(x)
-    outputs = keras.layers.Dense(_NUM_CLASSES, activation=classifier_activation,
-                                 name="predictions")(x)
+    outputs = keras.layers.Dense(_NUM_CLASSES, activation=classifier_activation, name="predictions")(x)
     return keras.Model(inputs, outputs, name="efficientnet_lite0")
 
 
@@ -352,8 +347,7 @@ def _save_cache(model, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     # Keras insists on the .weights.h5 suffix; atomic_write's temporary name keeps it.
     atomic_write(path, lambda tmp: model.save_weights(tmp, overwrite=True))
-    sidecar = json.dumps({"format": _WEIGHTS_FORMAT, "sha256": file_digest(path),
-                          "source_sha256": _PTH_SHA256})
+    sidecar = json.dumps({"format": _WEIGHTS_FORMAT, "sha256": file_digest(path), "source_sha256": _PTH_SHA256})
     atomic_write(_sidecar(path), lambda tmp: tmp.write_text(sidecar))
 
 
@@ -369,25 +363,32 @@ def _load_imagenet_weights(model) -> None:
             except Exception as error:  # noqa: BLE001 - any failure means: rebuild
                 problem = f"Keras cannot load it ({type(error).__name__})"
         if problem != _STALE:  # an upgrade is expected, damage is worth a word
-            warnings.warn(f"Cached weights {path} are unusable ({problem}); rebuilding them from "
-                          "the PyTorch file.", stacklevel=3)
+            warnings.warn(
+                f"Cached weights {path} are unusable ({problem}); rebuilding them from the PyTorch file.", stacklevel=3
+            )
         with contextlib.suppress(OSError):
             path.unlink()
     _assign(model, _read_torch_weights())
     try:
         _save_cache(model, path)
     except OSError as error:  # a read-only cache costs a re-conversion next time, nothing more
-        warnings.warn(f"Could not cache the converted weights in {path} ({error}); they will be "
-                      "converted again next time.", stacklevel=3)
+        warnings.warn(
+            f"Could not cache the converted weights in {path} ({error}); they will be converted again next time.",
+            stacklevel=3,
+        )
 
 
 # ---------------------------------------------------------------------------------------------
 # Public API
 
 
-def efficientnet_lite0(include_top: bool = True, input_shape=(224, 224, 3),
-                       weights: str | os.PathLike | None = "imagenet", *,
-                       classifier_activation: str | None = "softmax"):
+def efficientnet_lite0(
+    include_top: bool = True,
+    input_shape=(224, 224, 3),
+    weights: str | os.PathLike | None = "imagenet",
+    *,
+    classifier_activation: str | None = "softmax",
+):
     """EfficientNet-Lite0 as a Keras functional model, with ImageNet weights by default.
 
     Parameters
@@ -425,9 +426,7 @@ def efficientnet_lite0(include_top: bool = True, input_shape=(224, 224, 3),
 
     shape = _check_input_shape(input_shape)
     if not (weights is None or weights == "imagenet" or Path(weights).is_file()):
-        raise ValueError(
-            f"weights must be 'imagenet', None or an existing .weights.h5 file, got {weights!r}."
-        )
+        raise ValueError(f"weights must be 'imagenet', None or an existing .weights.h5 file, got {weights!r}.")
     # Always build (and load) the full classifier: the cached file holds all layers, and
     # Keras' .weights.h5 loader needs the structure it was saved from.
     model = _build_classifier(shape, classifier_activation)
@@ -439,15 +438,12 @@ def efficientnet_lite0(include_top: bool = True, input_shape=(224, 224, 3),
         return model
     # model.input (a tensor, not the inputs list) so that calling the base on a plain
     # tensor does not trigger Keras' input-structure warning.
-    return keras.Model(model.input, model.get_layer(LAST_CONV_LAYER).output,
-                       name="efficientnet_lite0_base")
+    return keras.Model(model.input, model.get_layer(LAST_CONV_LAYER).output, name="efficientnet_lite0_base")
 
 
 def _check_images(images: np.ndarray) -> None:
     if images.ndim not in (3, 4) or images.shape[-1] != 3:
-        raise ValueError(
-            f"images must be RGB with shape (N, H, W, 3) or (H, W, 3), got shape {images.shape}."
-        )
+        raise ValueError(f"images must be RGB with shape (N, H, W, 3) or (H, W, 3), got shape {images.shape}.")
     if images.dtype.kind != "f" or not images.size:
         return
     # NaN and inf propagate into min/max: no image-sized temporary, even for a whole data set.
@@ -455,8 +451,10 @@ def _check_images(images: np.ndarray) -> None:
     if not (np.isfinite(low) and np.isfinite(high)):
         raise ValueError("images contain NaN or infinite values; check how they were loaded.")
     if 0 < high <= 1.0:
-        warnings.warn("All pixel values are ≤ 1: preprocess_input expects 0–255 RGB values, "
-                      "not images already divided by 255.", stacklevel=3)
+        warnings.warn(
+            "All pixel values are ≤ 1: preprocess_input expects 0–255 RGB values, not images already divided by 255.",
+            stacklevel=3,
+        )
 
 
 def preprocess_input(images):
@@ -527,8 +525,7 @@ def decode_predictions(probs, top: int = 5) -> list[list[tuple[str, str, float]]
     probs = np.asarray(probs)
     if probs.ndim != 2 or probs.shape[1] != _NUM_CLASSES:
         raise ValueError(
-            f"probs must have shape (N, {_NUM_CLASSES}) (a batch of ImageNet predictions), "
-            f"got {probs.shape}."
+            f"probs must have shape (N, {_NUM_CLASSES}) (a batch of ImageNet predictions), got {probs.shape}."
         )
     if isinstance(top, bool) or not isinstance(top, (int, np.integer)) or not 1 <= top <= _NUM_CLASSES:
         raise ValueError(f"top must be an integer between 1 and {_NUM_CLASSES}, got {top!r}.")
@@ -537,8 +534,7 @@ def decode_predictions(probs, top: int = 5) -> list[list[tuple[str, str, float]]
         raise ValueError("probs must hold finite numbers; a NaN or inf prediction has no ranking.")
     index = _class_index()
     order = np.argsort(-probs, axis=1, kind="stable")[:, :top]
-    return [[(*index[int(c)], float(row[c])) for c in classes]
-            for row, classes in zip(probs, order, strict=True)]
+    return [[(*index[int(c)], float(row[c])) for c in classes] for row, classes in zip(probs, order, strict=True)]
 
 
 def imagenet_centre_crop(path_or_array, size: int = 224) -> np.ndarray:
@@ -574,7 +570,7 @@ def imagenet_centre_crop(path_or_array, size: int = 224) -> np.ndarray:
     height, width = pixels.shape[:2]
     side = max(1, round(_CROP_FRACTION * min(height, width)))
     top, left = (height - side) // 2, (width - side) // 2
-    crop = Image.fromarray(pixels[top:top + side, left:left + side])
+    crop = Image.fromarray(pixels[top : top + side, left : left + side])
     return np.asarray(crop.resize((size, size), Image.BICUBIC))
 
 

@@ -29,8 +29,16 @@ def progress_bar(total: int | None, description: str, unit: str = "it", unit_sca
     """
     from tqdm import tqdm
 
-    return tqdm(total=total, desc=description, unit=unit, unit_scale=unit_scale, file=sys.stderr,
-                disable=not _enabled(), mininterval=0.5, dynamic_ncols=True)
+    return tqdm(
+        total=total,
+        desc=description,
+        unit=unit,
+        unit_scale=unit_scale,
+        file=sys.stderr,
+        disable=not _enabled(),
+        mininterval=0.5,
+        dynamic_ncols=True,
+    )
 
 
 def training_progress(description: str, epochs: int, steps_per_epoch: int):

@@ -229,9 +229,7 @@ def _read_storages(
         (numel,) = header.unpack_from(buffer, pos)
         pos += header.size
         if numel != declared[key].numel:
-            raise TorchFormatError(
-                f"storage {key} holds {numel} elements but {declared[key].numel} were declared"
-            )
+            raise TorchFormatError(f"storage {key} holds {numel} elements but {declared[key].numel} were declared")
         nbytes = numel * dtype.itemsize
         if pos + nbytes > len(buffer):
             raise TorchFormatError(
@@ -265,9 +263,7 @@ def _materialize(ref: _TensorRef, storages: Mapping[str, np.ndarray], max_numel:
     start = view.start + ref.offset
     last = start + sum((n - 1) * s for n, s in zip(ref.shape, ref.stride, strict=True))
     if last >= view.start + view.numel:
-        raise TorchFormatError(
-            f"a tensor of shape {ref.shape} reaches past the end of storage {view.key}"
-        )
+        raise TorchFormatError(f"a tensor of shape {ref.shape} reaches past the end of storage {view.key}")
     strided = np.lib.stride_tricks.as_strided(
         base[start:],
         shape=ref.shape,
@@ -305,9 +301,7 @@ def _parse(data: bytes, source: str) -> dict[str, np.ndarray]:
     if not isinstance(keys, list):
         raise TorchFormatError("its storage key list is malformed")
 
-    storages = _read_storages(
-        memoryview(data), stream.tell(), keys, unpickler.storages, byteorder
-    )
+    storages = _read_storages(memoryview(data), stream.tell(), keys, unpickler.storages, byteorder)
     arrays = {}
     for name, value in state.items():
         if not isinstance(name, str) or not isinstance(value, _TensorRef):
@@ -360,8 +354,18 @@ def load_state_dict(path: str | os.PathLike, *, hint: str | None = None) -> dict
         refused = str(exc)
     except TorchFormatError as exc:
         detail = str(exc)
-    except (pickle.UnpicklingError, EOFError, struct.error, ValueError, TypeError,
-            IndexError, KeyError, AttributeError, OverflowError, RecursionError) as exc:
+    except (
+        pickle.UnpicklingError,
+        EOFError,
+        struct.error,
+        ValueError,
+        TypeError,
+        IndexError,
+        KeyError,
+        AttributeError,
+        OverflowError,
+        RecursionError,
+    ) as exc:
         detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
     # Raised outside the except blocks so that users see one sentence, not a chain.
     if refused:

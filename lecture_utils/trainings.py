@@ -74,9 +74,12 @@ SEED = 42
 PRECISION = training_precision()
 
 #: The precision of the transfer-learning trainings, on every machine, and why.
-TRANSFER_PRECISION = Precision("float32", "chosen on every CPU, since mixed_bfloat16 did not speed up "
-                                          "EfficientNet-Lite0 even where the CPU computes bfloat16 natively "
-                                          "(11.5 against 10.8 ms per photo: its depthwise convolutions gain nothing)")
+TRANSFER_PRECISION = Precision(
+    "float32",
+    "chosen on every CPU, since mixed_bfloat16 did not speed up "
+    "EfficientNet-Lite0 even where the CPU computes bfloat16 natively "
+    "(11.5 against 10.8 ms per photo: its depthwise convolutions gain nothing)",
+)
 
 #: The learning-rate schedules a training may name.
 SCHEDULES = (None, "cosine decay to 0")
@@ -149,17 +152,21 @@ class Training:
     seed: int = SEED
 
     def __post_init__(self):
-        if not isinstance(self.name, str) or not self.name or any(c in self.name for c in '/\\:') \
-                or self.name.startswith("."):
-            raise ValueError(f"name must be a non-empty file-name-safe string such as 'mnist_convnet', "
-                             f"got {self.name!r}.")
+        if (
+            not isinstance(self.name, str)
+            or not self.name
+            or any(c in self.name for c in "/\\:")
+            or self.name.startswith(".")
+        ):
+            raise ValueError(
+                f"name must be a non-empty file-name-safe string such as 'mnist_convnet', got {self.name!r}."
+            )
         if self.network not in NETWORKS:
             raise ValueError(f"network must be one of {sorted(NETWORKS)}, got {self.network!r}.")
         if self.data not in DATA:
             raise ValueError(f"data must be one of {sorted(DATA)}, got {self.data!r}.")
         if NETWORKS[self.network].data != self.data:
-            raise ValueError(f"network {self.network!r} takes data={NETWORKS[self.network].data!r}, "
-                             f"not {self.data!r}.")
+            raise ValueError(f"network {self.network!r} takes data={NETWORKS[self.network].data!r}, not {self.data!r}.")
         for name in ("epochs", "batch_size"):
             positive_int(getattr(self, name), name)
         for name in ("validation_batch_size", "train_images", "dense_units"):
@@ -173,14 +180,19 @@ class Training:
             raise ValueError(f"precision must be one of {POLICIES}, got {self.precision!r}.")
         if self.augmentation is not None and self.data != "cats_vs_dogs_photos":
             raise ValueError("augmentation applies to photos: use it with data='cats_vs_dogs_photos'.")
-        unused = [name for name in _OPTIONS if getattr(self, name) is not None
-                  and name not in NETWORKS[self.network].options]
+        unused = [
+            name for name in _OPTIONS if getattr(self, name) is not None and name not in NETWORKS[self.network].options
+        ]
         if unused:
-            raise ValueError(f"network {self.network!r} does not use {', '.join(unused)}: set "
-                             f"{'it' if len(unused) == 1 else 'them'} to None.")
+            raise ValueError(
+                f"network {self.network!r} does not use {', '.join(unused)}: set "
+                f"{'it' if len(unused) == 1 else 'them'} to None."
+            )
         if (self.unfreeze_from is None) != (self.start_from is None):
-            raise ValueError("unfreeze_from and start_from go together: fine-tuning continues "
-                             "start_from's trained model with its base unfrozen from unfreeze_from.")
+            raise ValueError(
+                "unfreeze_from and start_from go together: fine-tuning continues "
+                "start_from's trained model with its base unfrozen from unfreeze_from."
+            )
         if self.start_from is not None and self.start_from.network != self.network:
             raise ValueError(f"start_from trains {self.start_from.network!r}, not {self.network!r}.")
 
@@ -235,11 +247,16 @@ class TrainingRun:
     @property
     def provenance(self) -> str:
         """Where the model came from, when and in what precision it was trained: one sentence."""
-        trained = (f"trained {self.meta.get('trained_at', 'at an unknown time')} in "
-                   f"{self.meta.get('settings', {}).get('precision', 'an unknown precision')}")
-        where = {"trained": "Trained here just now", "cache": "Loaded from this machine's cache",
-                 "class folder": f"Loaded from the class folder {self.source}",
-                 "store": f"Downloaded from the model store {self.source}"}[self.origin]
+        trained = (
+            f"trained {self.meta.get('trained_at', 'at an unknown time')} in "
+            f"{self.meta.get('settings', {}).get('precision', 'an unknown precision')}"
+        )
+        where = {
+            "trained": "Trained here just now",
+            "cache": "Loaded from this machine's cache",
+            "class folder": f"Loaded from the class folder {self.source}",
+            "store": f"Downloaded from the model store {self.source}",
+        }[self.origin]
         return f"{where} ({trained}, {self.seconds / 60:.1f} minutes)."
 
     @property
@@ -271,8 +288,7 @@ def _dense_on_features(training):
 
     # The shape of the stored features, from the base's architecture (no weights needed).
     base = pretrained.efficientnet_lite0(include_top=False, input_shape=IMAGE_SIZE + (3,), weights=None)
-    return models.feature_classifier(base.output_shape[1:], units=training.dense_units,
-                                     dropout=training.dropout)
+    return models.feature_classifier(base.output_shape[1:], units=training.dense_units, dropout=training.dropout)
 
 
 def _frozen_efficientnet_lite0(training):
@@ -292,8 +308,9 @@ NETWORKS = {
     "small_resnet": _Network(lambda t: models.small_resnet(), "mnist"),
     "cats_vs_dogs_convnet": _Network(_cats_vs_dogs_convnet, "cats_vs_dogs_photos", ("dropout",)),
     "dense_on_features": _Network(_dense_on_features, "cats_vs_dogs_features", ("dense_units", "dropout")),
-    "frozen_efficientnet_lite0": _Network(_frozen_efficientnet_lite0, "cats_vs_dogs_photos",
-                                          ("dense_units", "dropout", "unfreeze_from", "start_from")),
+    "frozen_efficientnet_lite0": _Network(
+        _frozen_efficientnet_lite0, "cats_vs_dogs_photos", ("dense_units", "dropout", "unfreeze_from", "start_from")
+    ),
 }
 
 
@@ -301,8 +318,10 @@ def _mnist_digits():
     from .data import load_mnist
 
     (train_images, train_labels), (test_images, test_labels) = load_mnist()
-    return (((train_images[..., None] / 255.0).astype("float32"), train_labels),
-            ((test_images[..., None] / 255.0).astype("float32"), test_labels))
+    return (
+        ((train_images[..., None] / 255.0).astype("float32"), train_labels),
+        ((test_images[..., None] / 255.0).astype("float32"), test_labels),
+    )
 
 
 def _mnist_pipelines(training):
@@ -310,8 +329,10 @@ def _mnist_pipelines(training):
 
     (x_train, y_train), (x_test, y_test) = _mnist_digits()
     n = training_size(training)
-    return (array_batches(x_train[:n], y_train[:n], training.batch_size, shuffle=True, seed=training.seed),
-            array_batches(x_test, y_test, _validation_batch_size(training)))
+    return (
+        array_batches(x_train[:n], y_train[:n], training.batch_size, shuffle=True, seed=training.seed),
+        array_batches(x_test, y_test, _validation_batch_size(training)),
+    )
 
 
 def _photo_pipelines(training):
@@ -319,13 +340,16 @@ def _photo_pipelines(training):
     from .augmentation import affine_from_settings
 
     data = images.load_cats_vs_dogs(IMAGE_SIZE)
-    x_train, y_train = (a[:training_size(training)] for a in data["train"])
+    x_train, y_train = (a[: training_size(training)] for a in data["train"])
     # The lecture's five transformations as one affine map per photo, resampled once: the
     # same distribution as the five Keras layers in a row, at a quarter of their cost.
     augment = affine_from_settings(training.augmentation, training.seed)
-    return (images.make_dataset(x_train, y_train, batch_size=training.batch_size, shuffle=True,
-                                augment=augment, seed=training.seed),
-            images.make_dataset(*data["validation"], batch_size=_validation_batch_size(training)))
+    return (
+        images.make_dataset(
+            x_train, y_train, batch_size=training.batch_size, shuffle=True, augment=augment, seed=training.seed
+        ),
+        images.make_dataset(*data["validation"], batch_size=_validation_batch_size(training)),
+    )
 
 
 def _feature_pipelines(training):
@@ -337,17 +361,20 @@ def _feature_pipelines(training):
     # Arrays handed to fit() would be copied whole, as float32: 1.1 GB more at the peak.
     features = cats_vs_dogs_features()
     n = training_size(training)
-    return (array_batches(features.train[:n], features.train_labels[:n], training.batch_size,
-                          shuffle=True, seed=training.seed),
-            array_batches(features.validation, features.validation_labels,
-                          _validation_batch_size(training)))
+    return (
+        array_batches(
+            features.train[:n], features.train_labels[:n], training.batch_size, shuffle=True, seed=training.seed
+        ),
+        array_batches(features.validation, features.validation_labels, _validation_batch_size(training)),
+    )
 
 
 def _mnist_fingerprint():
     from .data import REGISTRY
 
-    return fingerprint(*(REGISTRY[f"mnist/{part}"].checksum for part in
-                         ("train-images", "train-labels", "test-images", "test-labels")))
+    return fingerprint(
+        *(REGISTRY[f"mnist/{part}"].checksum for part in ("train-images", "train-labels", "test-images", "test-labels"))
+    )
 
 
 def _photos_fingerprint():
@@ -379,12 +406,16 @@ class _Data:
 
 #: The data a training can name.
 DATA = {
-    "mnist": _Data(_mnist_pipelines, _mnist_fingerprint, lambda: 60_000,
-                   "arrays in [0, 1], batches gathered by index"),
-    "cats_vs_dogs_photos": _Data(_photo_pipelines, _photos_fingerprint, _photos_count,
-                                 "decoded once to uint8, rescaled per batch, augmented by RandomAffine"),
-    "cats_vs_dogs_features": _Data(_feature_pipelines, _features_fingerprint, _photos_count,
-                                   "stored float16 features, batches gathered by index"),
+    "mnist": _Data(_mnist_pipelines, _mnist_fingerprint, lambda: 60_000, "arrays in [0, 1], batches gathered by index"),
+    "cats_vs_dogs_photos": _Data(
+        _photo_pipelines,
+        _photos_fingerprint,
+        _photos_count,
+        "decoded once to uint8, rescaled per batch, augmented by RandomAffine",
+    ),
+    "cats_vs_dogs_features": _Data(
+        _feature_pipelines, _features_fingerprint, _photos_count, "stored float16 features, batches gathered by index"
+    ),
 }
 
 
@@ -417,17 +448,33 @@ def training_data(training: Training):
 #: The MNIST networks of chapter 3: RMSprop, the lecture's optimizer, from 2e-3 decayed to zero
 #: along a half cosine; validated on the 10,000 test digits after every epoch.
 MNIST_CONVNET = Training(
-    "mnist_convnet", "mnist_convnet", "mnist", epochs=5, batch_size=128, optimizer="RMSprop",
-    learning_rate=2e-3, schedule="cosine decay to 0", loss="sparse_categorical_crossentropy",
-    precision=PRECISION.policy)
+    "mnist_convnet",
+    "mnist_convnet",
+    "mnist",
+    epochs=5,
+    batch_size=128,
+    optimizer="RMSprop",
+    learning_rate=2e-3,
+    schedule="cosine decay to 0",
+    loss="sparse_categorical_crossentropy",
+    precision=PRECISION.policy,
+)
 MNIST_GAP_CONVNET = dataclasses.replace(MNIST_CONVNET, name="mnist_gap_convnet", network="mnist_gap_convnet")
 MNIST_DENSE_NET = dataclasses.replace(MNIST_CONVNET, name="mnist_dense_net", network="mnist_dense_net")
 
 #: The small residual network of chapter 3: Adam at its default rate, 2 epochs on the first
 #: 10,000 training digits.
 MNIST_SMALL_RESNET = Training(
-    "mnist_small_resnet", "small_resnet", "mnist", epochs=2, batch_size=64, optimizer="Adam",
-    loss="sparse_categorical_crossentropy", train_images=10_000, precision=PRECISION.policy)
+    "mnist_small_resnet",
+    "small_resnet",
+    "mnist",
+    epochs=2,
+    batch_size=64,
+    optimizer="Adam",
+    loss="sparse_categorical_crossentropy",
+    train_images=10_000,
+    precision=PRECISION.policy,
+)
 
 #: How the lecture trained its cats-vs-dogs networks (for comparison; not used to train).
 LECTURE_CATS_VS_DOGS = {
@@ -443,41 +490,87 @@ LECTURE_CATS_VS_DOGS = {
 #: more than a CPU budget allows, and the decay steadies the last epochs.  One epoch is one pass
 #: over all 3000 training photos: 150 batches of the lecture's 20.
 FROM_SCRATCH = Training(
-    "cats_vs_dogs_from_scratch", "cats_vs_dogs_convnet", "cats_vs_dogs_photos", epochs=10,
-    batch_size=20, optimizer="RMSprop", learning_rate=1e-3, schedule="cosine decay to 0",
-    loss="binary_crossentropy", validation_batch_size=100, precision=PRECISION.policy)
+    "cats_vs_dogs_from_scratch",
+    "cats_vs_dogs_convnet",
+    "cats_vs_dogs_photos",
+    epochs=10,
+    batch_size=20,
+    optimizer="RMSprop",
+    learning_rate=1e-3,
+    schedule="cosine decay to 0",
+    loss="binary_crossentropy",
+    validation_batch_size=100,
+    precision=PRECISION.policy,
+)
 # (Validation in batches of 100: a validation pass then costs little more than its forward
 # passes, and its 280 MB of float32 first-layer activations fit in the 2 GB with the rest.)
 
 #: The same ConvNet with Dropout(0.5) before the Dense layer, trained on augmented photos.
-AUGMENTED = dataclasses.replace(FROM_SCRATCH, name="cats_vs_dogs_augmented", epochs=30, dropout=0.5,
-                                augmentation=dict(LECTURE_AUGMENTATION))
+AUGMENTED = dataclasses.replace(
+    FROM_SCRATCH, name="cats_vs_dogs_augmented", epochs=30, dropout=0.5, augmentation=dict(LECTURE_AUGMENTATION)
+)
 
 #: Way 1 of chapter 6: Dense(256) + Dropout(0.5) on the stored features (RMSprop 2e-5, as the
 #: lecture).  Validation batches of 32: a batch of 100 photos through EfficientNet-Lite0 holds
 #: about 0.4 GB more activations, and 2 GB must hold it all.
 FEATURE_EXTRACTION = Training(
-    "cats_vs_dogs_feature_extraction", "dense_on_features", "cats_vs_dogs_features", epochs=10,
-    batch_size=20, optimizer="RMSprop", learning_rate=2e-5, loss="binary_crossentropy",
-    validation_batch_size=32, precision=TRANSFER_PRECISION.policy, dropout=0.5, dense_units=256)
+    "cats_vs_dogs_feature_extraction",
+    "dense_on_features",
+    "cats_vs_dogs_features",
+    epochs=10,
+    batch_size=20,
+    optimizer="RMSprop",
+    learning_rate=2e-5,
+    loss="binary_crossentropy",
+    validation_batch_size=32,
+    precision=TRANSFER_PRECISION.policy,
+    dropout=0.5,
+    dense_units=256,
+)
 
 #: Way 2: the frozen EfficientNet-Lite0 base + Flatten + Dense(256) + Dense(1), on augmented photos.
 FROZEN_BASE = Training(
-    "cats_vs_dogs_frozen_base", "frozen_efficientnet_lite0", "cats_vs_dogs_photos", epochs=5,
-    batch_size=20, optimizer="RMSprop", learning_rate=2e-5, loss="binary_crossentropy",
-    validation_batch_size=32, precision=TRANSFER_PRECISION.policy,
-    augmentation=dict(LECTURE_AUGMENTATION), dense_units=256)
+    "cats_vs_dogs_frozen_base",
+    "frozen_efficientnet_lite0",
+    "cats_vs_dogs_photos",
+    epochs=5,
+    batch_size=20,
+    optimizer="RMSprop",
+    learning_rate=2e-5,
+    loss="binary_crossentropy",
+    validation_batch_size=32,
+    precision=TRANSFER_PRECISION.policy,
+    augmentation=dict(LECTURE_AUGMENTATION),
+    dense_units=256,
+)
 
 #: Way 3: way 2's trained model with the base unfrozen from block6a on (like ``block5_conv1``
 #: in VGG16, it starts the base's last stage), at half the rate.  Its own seed, so that its
 #: input pipeline does not replay way 2's augmented photos.
-FINE_TUNING = dataclasses.replace(FROZEN_BASE, name="cats_vs_dogs_fine_tuning", learning_rate=1e-5,
-                                  unfreeze_from="block6a", start_from=FROZEN_BASE, seed=SEED + 1)
+FINE_TUNING = dataclasses.replace(
+    FROZEN_BASE,
+    name="cats_vs_dogs_fine_tuning",
+    learning_rate=1e-5,
+    unfreeze_from="block6a",
+    start_from=FROZEN_BASE,
+    seed=SEED + 1,
+)
 
 #: Every training of the book, by name.
-BOOK_TRAININGS = {t.name: t for t in (MNIST_CONVNET, MNIST_GAP_CONVNET, MNIST_DENSE_NET,
-                                      MNIST_SMALL_RESNET, FROM_SCRATCH, AUGMENTED,
-                                      FEATURE_EXTRACTION, FROZEN_BASE, FINE_TUNING)}
+BOOK_TRAININGS = {
+    t.name: t
+    for t in (
+        MNIST_CONVNET,
+        MNIST_GAP_CONVNET,
+        MNIST_DENSE_NET,
+        MNIST_SMALL_RESNET,
+        FROM_SCRATCH,
+        AUGMENTED,
+        FEATURE_EXTRACTION,
+        FROZEN_BASE,
+        FINE_TUNING,
+    )
+}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -577,10 +670,12 @@ def compiled_network(training: Training, start_from: Path | None = None):
     optimizer = getattr(keras.optimizers, training.optimizer)
     rate = training.learning_rate
     if training.schedule == "cosine decay to 0":
-        rate = keras.optimizers.schedules.CosineDecay(
-            rate, decay_steps=training.epochs * training.steps_per_epoch)
-    model.compile(optimizer=optimizer() if rate is None else optimizer(learning_rate=rate),
-                  loss=training.loss, metrics=["accuracy"])
+        rate = keras.optimizers.schedules.CosineDecay(rate, decay_steps=training.epochs * training.steps_per_epoch)
+    model.compile(
+        optimizer=optimizer() if rate is None else optimizer(learning_rate=rate),
+        loss=training.loss,
+        metrics=["accuracy"],
+    )
     # [compile-end]
     return model
 
@@ -641,15 +736,30 @@ def _load(training: Training, found) -> TrainingRun | None:
     try:
         record = json.loads(found.history.read_text())
         loaded = keras.models.load_model(found.model)
-        return TrainingRun(training, _computing_in_float32(loaded), record["history"], record["seconds"],
-                           True, found.model, record.get("meta", {}), found.origin, found.source)
+        return TrainingRun(
+            training,
+            _computing_in_float32(loaded),
+            record["history"],
+            record["seconds"],
+            True,
+            found.model,
+            record.get("meta", {}),
+            found.origin,
+            found.source,
+        )
     except Exception as error:  # a damaged entry: train again
         if found.origin == "class folder":  # read-only, the lecturer's to repair
-            warnings.warn(f"The trained model {found.model} in the class folder could not be loaded "
-                          f"({type(error).__name__}); training it here instead.", stacklevel=3)
+            warnings.warn(
+                f"The trained model {found.model} in the class folder could not be loaded "
+                f"({type(error).__name__}); training it here instead.",
+                stacklevel=3,
+            )
         else:
-            warnings.warn(f"Cached model {found.model.name} could not be loaded ({type(error).__name__}); "
-                          "deleting it and training again.", stacklevel=3)
+            warnings.warn(
+                f"Cached model {found.model.name} could not be loaded ({type(error).__name__}); "
+                "deleting it and training again.",
+                stacklevel=3,
+            )
             found.model.unlink(missing_ok=True)
             found.history.unlink(missing_ok=True)
         return None
@@ -683,9 +793,12 @@ def _store(model, model_path: Path, history_path: Path, record: dict) -> None:
         atomic_write(history_path, lambda tmp: tmp.write_text(json.dumps(record, indent=1)))
     except OSError as error:
         model_path.unlink(missing_ok=True)
-        warnings.warn(f"The trained model could not be stored in {model_path.parent} "
-                      f"({error.strerror or error}); it is used now but will be trained again next time: "
-                      "set LECTURE_CACHE_DIR to a writable folder with space.", stacklevel=3)
+        warnings.warn(
+            f"The trained model could not be stored in {model_path.parent} "
+            f"({error.strerror or error}); it is used now but will be trained again next time: "
+            "set LECTURE_CACHE_DIR to a writable folder with space.",
+            stacklevel=3,
+        )
 
 
 def train_or_load(training: Training) -> TrainingRun:
@@ -712,8 +825,9 @@ def train_or_load(training: Training) -> TrainingRun:
     from .progress import training_progress
 
     if not isinstance(training, Training):
-        raise TypeError(f"train_or_load takes a Training, such as trainings.MNIST_CONVNET, "
-                        f"got {type(training).__name__}.")
+        raise TypeError(
+            f"train_or_load takes a Training, such as trainings.MNIST_CONVNET, got {type(training).__name__}."
+        )
     start_from = train_or_load(training.start_from).path if training.start_from is not None else None
     model = compiled_network(training, start_from)
     entry = f"{training.name}-{_key(training, model, start_from)}"
@@ -730,18 +844,23 @@ def train_or_load(training: Training) -> TrainingRun:
         progress = training_progress(training.name, training.epochs, training.steps_per_epoch)
         start = time.perf_counter()
         # [fit]
-        history = model.fit(train, validation_data=validation, epochs=training.epochs,
-                            shuffle=False, verbose=0, callbacks=[progress])  # the datasets shuffle themselves
+        history = model.fit(
+            train, validation_data=validation, epochs=training.epochs, shuffle=False, verbose=0, callbacks=[progress]
+        )  # the datasets shuffle themselves
         # [fit-end]
         seconds = time.perf_counter() - start
         values = {k: [float(v) for v in vs] for k, vs in history.history.items()}
-        meta = {"settings": training.settings(), "keras": keras.__version__,
-                "trained_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
-                "examples_per_epoch": training_size(training)}
+        meta = {
+            "settings": training.settings(),
+            "keras": keras.__version__,
+            "trained_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
+            "examples_per_epoch": training_size(training),
+        }
         files = model_store.entry_files(entry, cache_folder("models"))
         _store(model, files["model"], files["history"], {"history": values, "seconds": seconds, "meta": meta})
-    return TrainingRun(training, _computing_in_float32(model), values, seconds, False, files["model"], meta,
-                       "trained", "this machine")
+    return TrainingRun(
+        training, _computing_in_float32(model), values, seconds, False, files["model"], meta, "trained", "this machine"
+    )
 
 
 def smooth_curve(points, factor: float = 0.8) -> np.ndarray:

@@ -19,6 +19,7 @@ The classifiers themselves are in :mod:`lecture_utils.models` (``feature_classif
 from __future__ import annotations
 
 import dataclasses
+import functools
 import struct
 import time
 import warnings
@@ -84,8 +85,9 @@ def extract_features(conv_base, images, batch_size: int = 32, preprocess=None) -
     preprocess = preprocess if preprocess is not None else preprocess_input
     images = np.asarray(images)
     if images.ndim != 4 or images.shape[-1] != 3 or images.dtype != np.uint8 or not len(images):
-        raise ValueError(f"images must be a non-empty uint8 array of shape (N, H, W, 3), got "
-                         f"{images.dtype} {images.shape}.")
+        raise ValueError(
+            f"images must be a non-empty uint8 array of shape (N, H, W, 3), got {images.dtype} {images.shape}."
+        )
     batch_size = positive_int(batch_size, "batch_size")
     # Photos of another size than a fixed-size base takes fail inside predict_on_batch otherwise.
     batch_fits_model(images, conv_base)
@@ -94,8 +96,9 @@ def extract_features(conv_base, images, batch_size: int = 32, preprocess=None) -
     return out
 
 
-def _predict_into(conv_base, images, out: np.ndarray, batch_size: int, preprocess,
-                  description: str = "extracting features") -> None:
+def _predict_into(
+    conv_base, images, out: np.ndarray, batch_size: int, preprocess, description: str = "extracting features"
+) -> None:
     """Write the base's output for ``images`` batch by batch into ``out`` (any float dtype).
 
     Writing into one preallocated array, rather than collecting the batches and concatenating
@@ -104,8 +107,8 @@ def _predict_into(conv_base, images, out: np.ndarray, batch_size: int, preproces
     """
     with progress_bar(len(images), description, unit="photo") as bar:
         for i in range(0, len(images), batch_size):
-            batch = images[i:i + batch_size]
-            out[i:i + batch_size] = np.asarray(conv_base.predict_on_batch(preprocess(batch)))
+            batch = images[i : i + batch_size]
+            out[i : i + batch_size] = np.asarray(conv_base.predict_on_batch(preprocess(batch)))
             bar.update(len(batch))
 
 
@@ -167,11 +170,16 @@ def transplant_base(classifier, conv_base) -> list[str]:
     missing = [layer.name for layer in conv_base.layers if layer.weights and layer.name not in targets]
     if missing:
         raise ValueError(f"{classifier.name} has no layers named {missing[:3]}; is it the same network?")
-    misfits = [layer.name for layer in conv_base.layers if layer.weights
-               and [w.shape for w in layer.weights] != [w.shape for w in targets[layer.name].weights]]
+    misfits = [
+        layer.name
+        for layer in conv_base.layers
+        if layer.weights and [w.shape for w in layer.weights] != [w.shape for w in targets[layer.name].weights]
+    ]
     if misfits:
-        raise ValueError(f"layers {misfits[:3]} of {conv_base.name} have other weight shapes than the "
-                         f"same-named layers of {classifier.name}; is it the same network?")
+        raise ValueError(
+            f"layers {misfits[:3]} of {conv_base.name} have other weight shapes than the "
+            f"same-named layers of {classifier.name}; is it the same network?"
+        )
     changed = []
     for layer in conv_base.layers:
         if not layer.weights:
@@ -229,9 +237,15 @@ def cats_vs_dogs_features_path() -> Path:
     from .data import cats_vs_dogs_split
 
     split = cats_vs_dogs_split()
-    key = fingerprint("cats_vs_dogs_features", "predict_on_batch", fingerprint(*split["train"], *split["validation"]),
-                      list(IMAGE_SIZE), pretrained._PTH_SHA256, pretrained._WEIGHTS_FORMAT,
-                      keras.__version__)[:16]
+    key = fingerprint(
+        "cats_vs_dogs_features",
+        "predict_on_batch",
+        fingerprint(*split["train"], *split["validation"]),
+        list(IMAGE_SIZE),
+        pretrained._PTH_SHA256,
+        pretrained._WEIGHTS_FORMAT,
+        keras.__version__,
+    )[:16]
     return cache_folder("features") / f"efficientnet_lite0_cats_vs_dogs-{key}.npz"
 
 
@@ -255,8 +269,11 @@ def cats_vs_dogs_features() -> Features:
             return _read_features(path)
         except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as error:
             # A truncated .npz is a truncated zip archive: BadZipFile, which is not an OSError.
-            warnings.warn(f"Cached features {path.name} are damaged ({type(error).__name__}); "
-                          "deleting them and computing them again.", stacklevel=2)
+            warnings.warn(
+                f"Cached features {path.name} are damaged ({type(error).__name__}); "
+                "deleting them and computing them again.",
+                stacklevel=2,
+            )
             path.unlink(missing_ok=True)
 
     data = images.load_cats_vs_dogs(IMAGE_SIZE)
@@ -269,13 +286,21 @@ def cats_vs_dogs_features() -> Features:
         # float32 batches, their concatenation and the float16 and float32 copies of both splits
         # added up to 1.4 GB at the peak, measured).
         arrays[split] = np.empty((len(photos),) + tuple(base.output_shape[1:]), dtype=np.float16)
-        _predict_into(base, photos, arrays[split], 32, pretrained.preprocess_input,
-                      f"EfficientNet-Lite0 features of the {split} photos")
+        _predict_into(
+            base,
+            photos,
+            arrays[split],
+            32,
+            pretrained.preprocess_input,
+            f"EfficientNet-Lite0 features of the {split} photos",
+        )
     seconds = time.perf_counter() - start
-    arrays.update(train_labels=data["train"][1].astype(np.float32),
-                  validation_labels=data["validation"][1].astype(np.float32),
-                  seconds=np.float64(seconds))
-    atomic_write(path, lambda tmp: np.savez(tmp, **arrays))
+    arrays.update(
+        train_labels=data["train"][1].astype(np.float32),
+        validation_labels=data["validation"][1].astype(np.float32),
+        seconds=np.float64(seconds),
+    )
+    atomic_write(path, functools.partial(np.savez, **arrays))
     del arrays  # the stored file, mapped, replaces the 256 MB in memory
     return dataclasses.replace(_read_features(path), loaded=False)
 
@@ -304,15 +329,16 @@ def _memory_mapped_npz(path: Path) -> dict[str, np.ndarray]:
             name_length, extra_length = struct.unpack("<HH", local[26:30])
             f.seek(info.header_offset + 30 + name_length + extra_length)
             version = np.lib.format.read_magic(f)
-            read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
-                           else np.lib.format.read_array_header_2_0)
+            read_header = (
+                np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+            )
             shape, fortran_order, dtype = read_header(f)
             if dtype.hasobject:
                 raise ValueError(f"{info.filename} in {path.name} holds Python objects.")
             # np.memmap raises ValueError itself if the file is shorter than the array.
             arrays[info.filename.removesuffix(".npy")] = np.memmap(
-                path, dtype=dtype, mode="r", offset=f.tell(), shape=shape,
-                order="F" if fortran_order else "C")
+                path, dtype=dtype, mode="r", offset=f.tell(), shape=shape, order="F" if fortran_order else "C"
+            )
     return arrays
 
 
@@ -321,5 +347,12 @@ def _read_features(path: Path) -> Features:
     # as float32. Every float16 value is exactly a float32 value, so the Dense layers compute
     # the same numbers (a model converts float16 inputs to its float32 compute type by itself).
     arrays = _memory_mapped_npz(path)
-    return Features(arrays["train"], arrays["train_labels"], arrays["validation"],
-                    arrays["validation_labels"], float(arrays["seconds"]), True, path)
+    return Features(
+        arrays["train"],
+        arrays["train_labels"],
+        arrays["validation"],
+        arrays["validation_labels"],
+        float(arrays["seconds"]),
+        True,
+        path,
+    )

@@ -90,8 +90,15 @@ def numbers_in(text: str) -> list[ProseNumber]:
         whole, fraction, percent = match.group(1), match.group(2) or "", match.group(3)
         start, end = max(0, match.start() - 40), min(len(text), match.end() + 40)
         context = " ".join(text[start:end].split())
-        found.append(ProseNumber(match.group(0).strip(), Decimal(whole.replace(",", "") + fraction),
-                                 len(fraction) - 1 if fraction else 0, bool(percent), context))
+        found.append(
+            ProseNumber(
+                match.group(0).strip(),
+                Decimal(whole.replace(",", "") + fraction),
+                len(fraction) - 1 if fraction else 0,
+                bool(percent),
+                context,
+            )
+        )
     return found
 
 
@@ -128,8 +135,11 @@ def matches(number: ProseNumber, printed: Decimal, printed_percent: bool) -> boo
     for candidate in candidates:
         if candidate == number.value:
             return True
-        if number.decimals > 0 and -candidate.as_tuple().exponent > number.decimals \
-                and _round(candidate, number.decimals) == number.value:
+        if (
+            number.decimals > 0
+            and -candidate.as_tuple().exponent > number.decimals
+            and _round(candidate, number.decimals) == number.value
+        ):
             return True
     return False
 

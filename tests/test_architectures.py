@@ -9,7 +9,6 @@ from keras import layers
 from lecture_utils import architectures as arch
 from lecture_utils import models
 
-
 # ---------------------------------------------------------------------------------------------
 # Receptive fields
 
@@ -27,8 +26,9 @@ def test_receptive_field_with_strided_convolutions():
     assert arch.receptive_field_sizes([7, 3, 3], [2, 2, 1]) == [7, 11, 19]
 
 
-@pytest.mark.parametrize("kernels, strides", [([3, 0], None), ([3, 2.5], None), ([3, 3], [1]),
-                                               ([3, 3], [1, -1]), ([True], None)])
+@pytest.mark.parametrize(
+    "kernels, strides", [([3, 0], None), ([3, 2.5], None), ([3, 3], [1]), ([3, 3], [1, -1]), ([True], None)]
+)
 def test_receptive_field_rejects_bad_layers(kernels, strides):
     with pytest.raises(ValueError):
         arch.receptive_field_sizes(kernels, strides)
@@ -51,14 +51,16 @@ def measured_receptive_field(model, input_side):
 
 def test_receptive_field_matches_the_gradient_of_a_keras_stack():
     ones = keras.initializers.Ones()
-    model = keras.Sequential([
-        keras.Input((40, 40, 1)),
-        layers.Conv2D(1, 3, kernel_initializer=ones, use_bias=False),
-        layers.AveragePooling2D(2),
-        layers.Conv2D(1, 3, kernel_initializer=ones, use_bias=False),
-        layers.AveragePooling2D(2),
-        layers.Conv2D(1, (3, 1), kernel_initializer=ones, use_bias=False),
-    ])
+    model = keras.Sequential(
+        [
+            keras.Input((40, 40, 1)),
+            layers.Conv2D(1, 3, kernel_initializer=ones, use_bias=False),
+            layers.AveragePooling2D(2),
+            layers.Conv2D(1, 3, kernel_initializer=ones, use_bias=False),
+            layers.AveragePooling2D(2),
+            layers.Conv2D(1, (3, 1), kernel_initializer=ones, use_bias=False),
+        ]
+    )
     fields = arch.receptive_fields_of_layers(model)
     assert [size for _, size in fields] == [(3, 3), (4, 4), (8, 8), (10, 10), (18, 10)]
     assert measured_receptive_field(model, 40) == (18, 10)
@@ -96,8 +98,9 @@ def test_parameter_counts_of_the_lecture_layers():
     assert arch.conv2d_parameter_count((1, 3), 64, 64, use_bias=False) == 3 * 64 * 64
 
 
-@pytest.mark.parametrize("kernel, cin, filters, bias", [(3, 3, 8, True), ((1, 3), 5, 7, False),
-                                                       ((5, 2), 2, 4, True), (1, 192, 16, True)])
+@pytest.mark.parametrize(
+    "kernel, cin, filters, bias", [(3, 3, 8, True), ((1, 3), 5, 7, False), ((5, 2), 2, 4, True), (1, 192, 16, True)]
+)
 def test_parameter_count_matches_keras(kernel, cin, filters, bias):
     layer = layers.Conv2D(filters, kernel, use_bias=bias)
     layer.build((None, 9, 9, cin))
@@ -122,8 +125,13 @@ def test_multiply_adds_reject_bad_sizes(args):
 
 
 def test_model_multiply_adds_of_the_lecture_convnet():
-    expected = (26 * 26 * 9 * 1 * 32 + 11 * 11 * 9 * 32 * 64 + 3 * 3 * 9 * 64 * 64  # convolutions
-                + 576 * 64 + 64 * 10)  # dense layers
+    expected = (
+        26 * 26 * 9 * 1 * 32
+        + 11 * 11 * 9 * 32 * 64
+        + 3 * 3 * 9 * 64 * 64  # convolutions
+        + 576 * 64
+        + 64 * 10
+    )  # dense layers
     assert arch.model_multiply_adds(models.mnist_convnet()) == expected == 2_794_240
 
 
@@ -170,8 +178,9 @@ def test_shifted_images_keeps_channels():
     assert out.shape == images.shape and out[:, :, 0].sum() == 0 and out[:, :, 1:].sum() == 2 * 4 * 3 * 3
 
 
-@pytest.mark.parametrize("images, dx, dy", [(np.ones((3, 3)), 1, 0), (np.ones((1, 3, 3)), 3, 0),
-                                            (np.ones((1, 3, 3)), 0.5, 0)])
+@pytest.mark.parametrize(
+    "images, dx, dy", [(np.ones((3, 3)), 1, 0), (np.ones((1, 3, 3)), 3, 0), (np.ones((1, 3, 3)), 0.5, 0)]
+)
 def test_shifted_images_rejects_bad_input(images, dx, dy):
     with pytest.raises(ValueError):
         arch.shifted_images(images, dx, dy)
@@ -317,7 +326,8 @@ def test_architecture_without_weights_counts_vgg16_without_allocating_it():
     vgg16 = arch.architecture_without_weights(keras.applications.VGG16)
     assert vgg16.count_params() == 138_357_544
     assert arch.model_multiply_adds(vgg16) == arch.model_multiply_adds(
-        arch.architecture_without_weights(keras.applications.VGG16))
+        arch.architecture_without_weights(keras.applications.VGG16)
+    )
     # Nothing was allocated: the variables hold no value yet.
     assert all(variable._value is None for variable in vgg16.weights)
     keras.backend.clear_session()
@@ -327,8 +337,7 @@ def test_with_zero_weights_builds_the_same_network_with_zero_kernels():
     import keras
 
     keras.backend.clear_session()
-    mobilenet = arch.architecture_without_weights(keras.applications.MobileNet, alpha=0.25,
-                                                  input_shape=(64, 64, 3))
+    mobilenet = arch.architecture_without_weights(keras.applications.MobileNet, alpha=0.25, input_shape=(64, 64, 3))
     config, count = mobilenet.get_config(), mobilenet.count_params()
     keras.backend.clear_session()
     zero = arch.with_zero_weights(config)

@@ -13,8 +13,7 @@ from scipy import ndimage, stats
 from lecture_utils import images
 from lecture_utils.augmentation import GENERATOR_SETTINGS, RandomAffine, affine_from_settings
 
-IDENTITY = dict(rotation_degrees=0, width_shift=0, height_shift=0, shear=0, zoom=0,
-                horizontal_flip=False)
+IDENTITY = dict(rotation_degrees=0, width_shift=0, height_shift=0, shear=0, zoom=0, horizontal_flip=False)
 
 
 def random_image(height=12, width=16, seed=0):
@@ -60,32 +59,48 @@ def test_a_flip_mirrors_left_right():
     np.testing.assert_allclose(apply({"flip": 1.0}, x), x[:, ::-1], atol=1e-6)
 
 
-@pytest.mark.parametrize("parameters", [
-    {"angle": 33.0, "shift_x": 0.1, "shift_y": -0.15, "shear": 0.2, "zoom_x": 0.85, "zoom_y": 1.1},
-    {"angle": -20.0, "shift_x": -0.2, "shift_y": 0.05, "shear": -0.1, "zoom_x": 1.2, "zoom_y": 0.9,
-     "flip": 1.0},
-])
+@pytest.mark.parametrize(
+    "parameters",
+    [
+        {"angle": 33.0, "shift_x": 0.1, "shift_y": -0.15, "shear": 0.2, "zoom_x": 0.85, "zoom_y": 1.1},
+        {"angle": -20.0, "shift_x": -0.2, "shift_y": 0.05, "shear": -0.1, "zoom_x": 1.2, "zoom_y": 0.9, "flip": 1.0},
+    ],
+)
 def test_a_composed_map_resamples_like_scipy(parameters):
     x = random_image(12, 16)  # not square, so that swapped axes would show
     matrix = np.asarray(RandomAffine.matrices({k: [v] for k, v in parameters.items()}, 12, 16))[0]
     # SciPy indexes (row, column) = (y, x): swap the axes of the (x, y) map.
     swap = np.array([[0, 1], [1, 0]])
-    expected = np.stack([
-        ndimage.affine_transform(x[..., c], swap @ matrix[:2, :2] @ swap, offset=swap @ matrix[:2, 2],
-                                 order=1, mode="nearest")
-        for c in range(3)], axis=-1)
+    expected = np.stack(
+        [
+            ndimage.affine_transform(
+                x[..., c], swap @ matrix[:2, :2] @ swap, offset=swap @ matrix[:2, 2], order=1, mode="nearest"
+            )
+            for c in range(3)
+        ],
+        axis=-1,
+    )
     np.testing.assert_allclose(apply(parameters, x), expected, atol=1e-5)
 
 
 # -- each transformation is the Keras layer's -------------------------------------------------------
 
-@pytest.mark.parametrize("keras_layer, parameters", [
-    (lambda: keras.layers.RandomRotation((0.1, 0.1), fill_mode="nearest"), {"angle": 36.0}),
-    (lambda: keras.layers.RandomTranslation((-0.15, -0.15), (0.1, 0.1), fill_mode="nearest"),
-     {"shift_x": 0.1, "shift_y": -0.15}),
-    (lambda: keras.layers.RandomZoom((0.1, 0.1), (-0.05, -0.05), fill_mode="nearest"),
-     {"zoom_x": 0.95, "zoom_y": 1.1}),
-], ids=["rotation", "shift", "zoom"])
+
+@pytest.mark.parametrize(
+    "keras_layer, parameters",
+    [
+        (lambda: keras.layers.RandomRotation((0.1, 0.1), fill_mode="nearest"), {"angle": 36.0}),
+        (
+            lambda: keras.layers.RandomTranslation((-0.15, -0.15), (0.1, 0.1), fill_mode="nearest"),
+            {"shift_x": 0.1, "shift_y": -0.15},
+        ),
+        (
+            lambda: keras.layers.RandomZoom((0.1, 0.1), (-0.05, -0.05), fill_mode="nearest"),
+            {"zoom_x": 0.95, "zoom_y": 1.1},
+        ),
+    ],
+    ids=["rotation", "shift", "zoom"],
+)
 def test_each_transformation_is_the_keras_layers(keras_layer, parameters):
     # Ranges of one value make the Keras layer deterministic; the whole image, fill included,
     # must match, since both resample once with the same op.
@@ -98,8 +113,9 @@ def test_the_shear_is_keras_random_shears_either_way():
     x = random_image(20, 24)
     batch = np.repeat(x[None], 8, axis=0)
     # RandomShear flips the sign of its factor at random, so each image is one of the two.
-    sheared = np.asarray(keras.layers.RandomShear(x_factor=(0.1, 0.1), fill_mode="nearest", seed=3)(
-        batch, training=True))
+    sheared = np.asarray(
+        keras.layers.RandomShear(x_factor=(0.1, 0.1), fill_mode="nearest", seed=3)(batch, training=True)
+    )
     mine = {sign: apply({"shear": sign * 0.1}, x) for sign in (1, -1)}
     signs = [next(s for s, m in mine.items() if np.allclose(image, m, atol=1e-5)) for image in sheared]
     assert set(signs) == {1, -1}
@@ -154,12 +170,12 @@ def measured_maps(augment, n=N_MAPS, batch=100):
     ys, xs = np.mgrid[0:SIZE, 0:SIZE].astype(np.float32)
     coordinates = np.stack([xs, ys, np.zeros_like(xs)], axis=-1)
     c = (SIZE - 1) // 2
-    py, px = np.mgrid[c - R:c + R + 1, c - R:c + R + 1]
+    py, px = np.mgrid[c - R : c + R + 1, c - R : c + R + 1]
     design = np.stack([px.ravel(), py.ravel(), np.ones(px.size)], axis=1)
     maps = []
     for _ in range(n // batch):
         out = np.asarray(augment(np.repeat(coordinates[None], batch, axis=0), training=True))
-        points = out[:, c - R:c + R + 1, c - R:c + R + 1, :2].reshape(batch, -1, 2).astype(np.float64)
+        points = out[:, c - R : c + R + 1, c - R : c + R + 1, :2].reshape(batch, -1, 2).astype(np.float64)
         fitted = np.einsum("kp,bpj->bjk", np.linalg.pinv(design), points)  # (batch, 2, 3)
         residual = np.abs(np.einsum("pk,bjk->bpj", design, fitted) - points).max()
         assert residual < 1e-2, f"the central pixels are not one affine map (off by {residual:.3g} px)"
@@ -179,8 +195,7 @@ def keras_parameters(maps, size=SIZE):
         identity (zero if the maps have the model's form).
     """
     c = (size - 1) / 2
-    out = {k: [] for k in ("angle", "shift_x", "shift_y", "shear", "zoom_x", "zoom_y", "flip",
-                           "linear_error")}
+    out = {k: [] for k in ("angle", "shift_x", "shift_y", "shear", "zoom_x", "zoom_y", "flip", "linear_error")}
     for m in maps:
         flip = np.linalg.det(m[:2, :2]) < 0
         f = np.array([[-1, 0, size - 1], [0, 1, 0], [0, 0, 1.0]]) if flip else np.eye(3)
@@ -195,10 +210,16 @@ def keras_parameters(maps, size=SIZE):
         shear_m = np.array([[1, shear, 0], [0, 1, 0], [0, 0, 1.0]])
         zoom_m = np.array([[zoom_x, 0, c * (1 - zoom_x)], [0, zoom_y, c * (1 - zoom_y)], [0, 0, 1]])
         shift = np.linalg.inv(rotation) @ m @ np.linalg.inv(shear_m @ zoom_m @ f)
-        for key, value in (("angle", np.degrees(angle)), ("shift_x", -shift[0, 2] / size),
-                           ("shift_y", -shift[1, 2] / size), ("shear", shear), ("zoom_x", zoom_x),
-                           ("zoom_y", zoom_y), ("flip", flip),
-                           ("linear_error", np.abs(shift[:2, :2] - np.eye(2)).max())):
+        for key, value in (
+            ("angle", np.degrees(angle)),
+            ("shift_x", -shift[0, 2] / size),
+            ("shift_y", -shift[1, 2] / size),
+            ("shear", shear),
+            ("zoom_x", zoom_x),
+            ("zoom_y", zoom_y),
+            ("flip", flip),
+            ("linear_error", np.abs(shift[:2, :2] - np.eye(2)).max()),
+        ):
             out[key].append(value)
     return {k: np.array(v) for k, v in out.items()}
 
@@ -207,28 +228,49 @@ def test_the_composition_is_the_five_layers_in_their_order():
     # The five layers with ranges of one value (the shear's sign and the flip stay random):
     # each measured map must be RandomAffine's for one of the four sign/flip combinations.
     layers = keras.layers
-    pinned = layers.Pipeline([
-        layers.RandomRotation((0.08, 0.08), fill_mode="nearest"),
-        layers.RandomTranslation((0.12, 0.12), (-0.18, -0.18), fill_mode="nearest"),
-        layers.RandomShear(x_factor=(0.2, 0.2), fill_mode="nearest", seed=1),
-        layers.RandomZoom((0.15, 0.15), (-0.1, -0.1), fill_mode="nearest"),
-        layers.RandomFlip("horizontal", seed=2),
-    ])
+    pinned = layers.Pipeline(
+        [
+            layers.RandomRotation((0.08, 0.08), fill_mode="nearest"),
+            layers.RandomTranslation((0.12, 0.12), (-0.18, -0.18), fill_mode="nearest"),
+            layers.RandomShear(x_factor=(0.2, 0.2), fill_mode="nearest", seed=1),
+            layers.RandomZoom((0.15, 0.15), (-0.1, -0.1), fill_mode="nearest"),
+            layers.RandomFlip("horizontal", seed=2),
+        ]
+    )
     maps = measured_maps(pinned, n=16, batch=16)
     candidates = {
-        (sign, flip): np.asarray(RandomAffine.matrices(
-            {"angle": [28.8], "shift_x": [-0.18], "shift_y": [0.12], "shear": [sign * 0.2],
-             "zoom_x": [0.9], "zoom_y": [1.15], "flip": [flip]}, SIZE, SIZE))[0]
-        for sign in (1, -1) for flip in (0.0, 1.0)}
-    found = [next((k for k, m in candidates.items() if np.allclose(measured, m, atol=1e-3)), None)
-             for measured in maps]
+        (sign, flip): np.asarray(
+            RandomAffine.matrices(
+                {
+                    "angle": [28.8],
+                    "shift_x": [-0.18],
+                    "shift_y": [0.12],
+                    "shear": [sign * 0.2],
+                    "zoom_x": [0.9],
+                    "zoom_y": [1.15],
+                    "flip": [flip],
+                },
+                SIZE,
+                SIZE,
+            )
+        )[0]
+        for sign in (1, -1)
+        for flip in (0.0, 1.0)
+    }
+    found = [next((k for k, m in candidates.items() if np.allclose(measured, m, atol=1e-3)), None) for measured in maps]
     assert None not in found
     assert len(set(found)) == 4  # every combination was met, so every one was checked
 
 
 #: Each parameter's intended distribution: uniform on (low, high), as LECTURE_AUGMENTATION asks.
-UNIFORM = {"angle": (-40, 40), "shift_x": (-0.2, 0.2), "shift_y": (-0.2, 0.2),
-           "shear": (-0.2, 0.2), "zoom_x": (0.8, 1.2), "zoom_y": (0.8, 1.2)}
+UNIFORM = {
+    "angle": (-40, 40),
+    "shift_x": (-0.2, 0.2),
+    "shift_y": (-0.2, 0.2),
+    "shear": (-0.2, 0.2),
+    "zoom_x": (0.8, 1.2),
+    "zoom_y": (0.8, 1.2),
+}
 #: Kolmogorov–Smirnov distances a sample of 1000 exceeds with probability 0.001 when drawn
 #: from the same distribution (one sample against the uniform; two samples against each
 #: other). Rotations of ±30° instead of ±40° are 0.125 away; zooms of 0.15 instead of 0.2, 0.0625.
@@ -318,8 +360,16 @@ def test_a_tf_data_pipeline_is_reproducible_epoch_after_epoch():
 
 
 def test_the_config_round_trips_and_a_saved_model_loads(tmp_path):
-    layer = RandomAffine(rotation_degrees=10, width_shift=0.1, height_shift=0.05, shear=0.1,
-                         zoom=0.3, horizontal_flip=False, fill_mode="reflect", seed=4)
+    layer = RandomAffine(
+        rotation_degrees=10,
+        width_shift=0.1,
+        height_shift=0.05,
+        shear=0.1,
+        zoom=0.3,
+        horizontal_flip=False,
+        fill_mode="reflect",
+        seed=4,
+    )
     copy = keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(layer))
     assert isinstance(copy, RandomAffine) and copy.get_config() == layer.get_config()
     x = random_image(10, 10)[None]
@@ -335,10 +385,28 @@ def test_the_config_round_trips_and_a_saved_model_loads(tmp_path):
 def test_from_settings_reads_the_generators_settings():
     layer = RandomAffine.from_settings(images.LECTURE_AUGMENTATION, seed=2)
     config = layer.get_config()
-    assert {k: config[k] for k in ("rotation_degrees", "width_shift", "height_shift", "shear", "zoom",
-                                   "horizontal_flip", "fill_mode", "seed")} == {
-        "rotation_degrees": 40, "width_shift": 0.2, "height_shift": 0.2, "shear": 0.2, "zoom": 0.2,
-        "horizontal_flip": True, "fill_mode": "nearest", "seed": 2}
+    assert {
+        k: config[k]
+        for k in (
+            "rotation_degrees",
+            "width_shift",
+            "height_shift",
+            "shear",
+            "zoom",
+            "horizontal_flip",
+            "fill_mode",
+            "seed",
+        )
+    } == {
+        "rotation_degrees": 40,
+        "width_shift": 0.2,
+        "height_shift": 0.2,
+        "shear": 0.2,
+        "zoom": 0.2,
+        "horizontal_flip": True,
+        "fill_mode": "nearest",
+        "seed": 2,
+    }
     # A missing key is the generator's default: no such transformation.
     only_flip = RandomAffine.from_settings({"horizontal_flip": True}).get_config()
     assert only_flip["rotation_degrees"] == only_flip["zoom"] == 0 and only_flip["horizontal_flip"]
@@ -350,30 +418,38 @@ def test_from_settings_reads_the_generators_settings():
 # -- bad input --------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    (dict(rotation_degrees=200), r"rotation_degrees must be a number in \[0, 180\] degrees, got 200"),
-    (dict(rotation_degrees="40"), r"rotation_degrees must be a number in \[0, 180\] degrees, got '40'"),
-    (dict(width_shift=1.0), r"width_shift must be a number in \[0, 1\), got 1.0"),
-    (dict(height_shift=-0.1), r"height_shift must be a number in \[0, 1\), got -0.1"),
-    (dict(shear=float("nan")), r"shear must be a number in \[0, 1\), got nan"),
-    (dict(zoom=True), r"zoom must be a number in \[0, 1\), got True"),
-    (dict(horizontal_flip="yes"), r"horizontal_flip must be True or False, got 'yes'"),
-    (dict(fill_mode="mirror"), r"fill_mode must be one of 'nearest', 'reflect', 'wrap', 'constant', got 'mirror'"),
-    (dict(interpolation="bicubic"), r"interpolation must be 'bilinear' or 'nearest', got 'bicubic'"),
-    (dict(seed=1.5), r"seed must be an integer or None, got 1.5"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(rotation_degrees=200), r"rotation_degrees must be a number in \[0, 180\] degrees, got 200"),
+        (dict(rotation_degrees="40"), r"rotation_degrees must be a number in \[0, 180\] degrees, got '40'"),
+        (dict(width_shift=1.0), r"width_shift must be a number in \[0, 1\), got 1.0"),
+        (dict(height_shift=-0.1), r"height_shift must be a number in \[0, 1\), got -0.1"),
+        (dict(shear=float("nan")), r"shear must be a number in \[0, 1\), got nan"),
+        (dict(zoom=True), r"zoom must be a number in \[0, 1\), got True"),
+        (dict(horizontal_flip="yes"), r"horizontal_flip must be True or False, got 'yes'"),
+        (dict(fill_mode="mirror"), r"fill_mode must be one of 'nearest', 'reflect', 'wrap', 'constant', got 'mirror'"),
+        (dict(interpolation="bicubic"), r"interpolation must be 'bilinear' or 'nearest', got 'bicubic'"),
+        (dict(seed=1.5), r"seed must be an integer or None, got 1.5"),
+    ],
+)
 def test_bad_settings_are_named_in_one_sentence(kwargs, message):
     with pytest.raises(ValueError, match=message) as raised:
         RandomAffine(**kwargs)
     assert str(raised.value).count(". ") == 0 and "\n" not in str(raised.value)
 
 
-@pytest.mark.parametrize("settings, message", [
-    ([("rotation_range", 40)], r"settings must be a dict like LECTURE_AUGMENTATION, got list"),
-    ({**images.LECTURE_AUGMENTATION, "vertical_flip": True},
-     r"RandomAffine does not implement the generator setting\(s\) vertical_flip; it knows rotation_range"),
-    ({"zoom_range": [0.8, 1.2]}, r"zoom_range must be a number in \[0, 1\), got \[0.8, 1.2\]"),
-])
+@pytest.mark.parametrize(
+    "settings, message",
+    [
+        ([("rotation_range", 40)], r"settings must be a dict like LECTURE_AUGMENTATION, got list"),
+        (
+            {**images.LECTURE_AUGMENTATION, "vertical_flip": True},
+            r"RandomAffine does not implement the generator setting\(s\) vertical_flip; it knows rotation_range",
+        ),
+        ({"zoom_range": [0.8, 1.2]}, r"zoom_range must be a number in \[0, 1\), got \[0.8, 1.2\]"),
+    ],
+)
 def test_bad_generator_settings_are_named_in_one_sentence(settings, message):
     with pytest.raises(ValueError, match=message):
         RandomAffine.from_settings(settings)

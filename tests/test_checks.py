@@ -18,14 +18,17 @@ def test_positive_int_rejects_non_integers_and_bools(value):
         checks.positive_int(value, "n")
 
 
-@pytest.mark.parametrize("kwargs, value, message", [
-    ({"low": 0}, -1, "a non-negative integer, got -1"),
-    ({"low": 0, "unit": "pixels"}, -1, "a non-negative integer number of pixels, got -1"),
-    ({"low": 2, "unit": "pixels"}, 1, "an integer of at least 2 pixels, got 1"),
-    ({"low": 0, "high": 3, "note": " (F - 1)"}, 4, r"an integer from 0 to 3 \(F - 1\), got 4"),
-    ({"high": 3}, 4, "an integer of at most 3, got 4"),
-    ({}, 1.5, "an integer, got 1.5"),
-])
+@pytest.mark.parametrize(
+    "kwargs, value, message",
+    [
+        ({"low": 0}, -1, "a non-negative integer, got -1"),
+        ({"low": 0, "unit": "pixels"}, -1, "a non-negative integer number of pixels, got -1"),
+        ({"low": 2, "unit": "pixels"}, 1, "an integer of at least 2 pixels, got 1"),
+        ({"low": 0, "high": 3, "note": " (F - 1)"}, 4, r"an integer from 0 to 3 \(F - 1\), got 4"),
+        ({"high": 3}, 4, "an integer of at most 3, got 4"),
+        ({}, 1.5, "an integer, got 1.5"),
+    ],
+)
 def test_int_in_range_says_which_integers(kwargs, value, message):
     with pytest.raises(ValueError, match=f"^x must be {message}\\.$"):
         checks.int_in_range(value, "x", **kwargs)
@@ -60,12 +63,15 @@ def test_real_in_reads_the_interval_as_written():
             checks.real_in(value, "x", interval)
 
 
-@pytest.mark.parametrize("interval, words", [
-    ("(0, inf)", "a positive number of pixels"),
-    ("[0, inf)", "a non-negative number of pixels"),
-    ("(-inf, inf)", "a finite number of pixels"),
-    ("[0, 180]", r"a number in \[0, 180\] pixels"),
-])
+@pytest.mark.parametrize(
+    "interval, words",
+    [
+        ("(0, inf)", "a positive number of pixels"),
+        ("[0, inf)", "a non-negative number of pixels"),
+        ("(-inf, inf)", "a finite number of pixels"),
+        ("[0, 180]", r"a number in \[0, 180\] pixels"),
+    ],
+)
 def test_real_in_says_the_interval_in_words(interval, words):
     with pytest.raises(ValueError, match=f"^x must be {words}, got 'a'; a hint\\.$"):
         checks.real_in("a", "x", interval, unit="pixels", hint="; a hint")
@@ -82,7 +88,11 @@ def test_one_of_lists_the_choices():
 def test_grayscale_image_is_a_finite_2d_float_array():
     out = checks.grayscale_image(np.ones((2, 3), dtype=np.uint8))
     assert out.dtype == float and out.shape == (2, 3)
-    for bad, message in [(np.ones((2, 2, 3)), "2-D array"), (np.ones((0, 3)), "is empty"),
-                         (np.full((2, 2), np.nan), "NaN"), (np.ones((2, 2)) * 1j, "real numbers")]:
+    for bad, message in [
+        (np.ones((2, 2, 3)), "2-D array"),
+        (np.ones((0, 3)), "is empty"),
+        (np.full((2, 2), np.nan), "NaN"),
+        (np.ones((2, 2)) * 1j, "real numbers"),
+    ]:
         with pytest.raises(ValueError, match=message):
             checks.grayscale_image(bad)

@@ -41,8 +41,7 @@ def test_rectangular_kernel_matches_scipy():
 def test_same_padding_matches_scipy_same_mode():
     rng = np.random.default_rng(2)
     image, kernel = rng.normal(size=(10, 7)), rng.normal(size=(3, 3))
-    np.testing.assert_allclose(conv.convolve2d(image, kernel, padding="same"),
-                               correlate2d(image, kernel, mode="same"))
+    np.testing.assert_allclose(conv.convolve2d(image, kernel, padding="same"), correlate2d(image, kernel, mode="same"))
 
 
 def test_lecture_border_effect_numbers():
@@ -82,26 +81,34 @@ def test_max_pooling_halves_each_dimension():
     assert conv.pool2d(np.ones((11, 11))).shape == (5, 5)
 
 
-@pytest.mark.parametrize("image, kernel, kwargs, message", [
-    (np.ones((3, 3, 3)), np.ones((3, 3)), {}, "2-D"),
-    (np.ones((5, 5)), np.ones(3), {}, "2-D"),
-    (np.ones((2, 2)), np.ones((3, 3)), {}, "larger than"),
-    (np.ones((5, 5)), np.ones((3, 3)), {"stride": 0}, "stride"),
-    (np.ones((5, 5)), np.ones((3, 3)), {"stride": 1.5}, "stride"),
-    (np.array([[1, np.nan], [0, 0]]), np.ones((1, 1)), {}, "NaN"),
-    (np.ones((5, 5)), np.array([[np.inf]]), {}, "NaN"),
-    (np.ones((5, 5)), np.ones((3, 3)), {"padding": "full"}, "padding"),
-    (np.ones((5, 5)), np.ones((2, 2)), {"padding": "same"}, "odd"),
-    (np.array([["a", "b"]]), np.ones((1, 1)), {}, "real numbers"),
-])
+@pytest.mark.parametrize(
+    "image, kernel, kwargs, message",
+    [
+        (np.ones((3, 3, 3)), np.ones((3, 3)), {}, "2-D"),
+        (np.ones((5, 5)), np.ones(3), {}, "2-D"),
+        (np.ones((2, 2)), np.ones((3, 3)), {}, "larger than"),
+        (np.ones((5, 5)), np.ones((3, 3)), {"stride": 0}, "stride"),
+        (np.ones((5, 5)), np.ones((3, 3)), {"stride": 1.5}, "stride"),
+        (np.array([[1, np.nan], [0, 0]]), np.ones((1, 1)), {}, "NaN"),
+        (np.ones((5, 5)), np.array([[np.inf]]), {}, "NaN"),
+        (np.ones((5, 5)), np.ones((3, 3)), {"padding": "full"}, "padding"),
+        (np.ones((5, 5)), np.ones((2, 2)), {"padding": "same"}, "odd"),
+        (np.array([["a", "b"]]), np.ones((1, 1)), {}, "real numbers"),
+    ],
+)
 def test_convolve2d_rejects_bad_input_with_a_clear_error(image, kernel, kwargs, message):
     with pytest.raises(ValueError, match=message):
         conv.convolve2d(image, kernel, **kwargs)
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"size": 5}, "larger than"), ({"mode": "median"}, "mode"), ({"size": 0}, "positive"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"size": 5}, "larger than"),
+        ({"mode": "median"}, "mode"),
+        ({"size": 0}, "positive"),
+    ],
+)
 def test_pool2d_rejects_bad_input(kwargs, message):
     with pytest.raises(ValueError, match=message):
         conv.pool2d(np.ones((4, 4)), **kwargs)

@@ -54,6 +54,7 @@ def write_gz(path: Path, content=PAYLOAD, level=9):
 def offline(monkeypatch):
     def refuse(url, destination):
         raise ConnectionError(f"no network for {url}")
+
     monkeypatch.setattr(data, "_download", refuse)
 
 

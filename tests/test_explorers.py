@@ -42,8 +42,10 @@ def test_gabor_frames_reject_a_stack():
         explorers.gabor_frames(np.zeros((2, 8, 8)))
 
 
-@pytest.mark.parametrize("degrees, words", [(0, "vertical stripes"), (90, "horizontal stripes"),
-                                            (45, "slanting like /"), (135, "slanting like \\")])
+@pytest.mark.parametrize(
+    "degrees, words",
+    [(0, "vertical stripes"), (90, "horizontal stripes"), (45, "slanting like /"), (135, "slanting like \\")],
+)
 def test_alt_text_names_the_stripes_of_the_kernel(degrees, words):
     frames = explorers.gabor_frames(IMAGE, [0.25], [np.deg2rad(degrees)], [2.0])
     text = explorers.describe_gabor_frame(frames, 0, 0, 0, "the test image")
@@ -66,13 +68,14 @@ def test_convolution_frames_sum_to_convolve2d():
     assert frames.positions.shape == (18 * 22, 2) and tuple(frames.positions[23]) == (1, 1)
     assert np.allclose(frames.products.sum(axis=(1, 2)), expected.ravel())
     r, c = frames.positions[100]
-    assert np.array_equal(frames.patches[100], IMAGE[r:r + 3, c:c + 3])
+    assert np.array_equal(frames.patches[100], IMAGE[r : r + 3, c : c + 3])
 
 
 def test_gabor_widget_shows_the_initial_frame():
     freqs, thetas, sigmas = (0.1, 0.2, 0.3), (0.0, np.pi / 2), (1.0, 2.0)
-    explorer = explorers.gabor_explorer(IMAGE, freqs, thetas, sigmas, initial=(0.2, np.pi / 2, 1.0),
-                                        image_name="the noise", scale=1)
+    explorer = explorers.gabor_explorer(
+        IMAGE, freqs, thetas, sigmas, initial=(0.2, np.pi / 2, 1.0), image_name="the noise", scale=1
+    )
     html = explorer.html
     ranges = re.findall(r'<input type="range" min="0" max="(\d+)" step="1" value="(\d+)"', html)
     assert ranges == [("2", "1"), ("1", "1"), ("1", "0")]
@@ -84,7 +87,7 @@ def test_gabor_widget_shows_the_initial_frame():
     sheet = _decode(_data_uris(html)[1])
     box = max(k.shape[0] for k in explorer.frames.kernels)
     left, top = (int(v) for v in re.search(r'class="lx-sprite"[^>]*left:-(\d+)px;top:-(\d+)px', html).groups())
-    cell = sheet[top:top + 20, left + box + 2:left + box + 2 + 24]
+    cell = sheet[top : top + 20, left + box + 2 : left + box + 2 + 24]
     magnitude = np.abs(explorer.frames.responses[1, 1, 0])
     assert cell[np.unravel_index(magnitude.argmax(), magnitude.shape)] == explorers._GREYS - 1
     assert cell[np.unravel_index(magnitude.argmin(), magnitude.shape)] < explorers._GREYS // 2
@@ -108,12 +111,15 @@ def test_convolution_widget_carries_every_step():
     assert np.allclose(data["outputs"], np.round(conv.convolve2d(IMAGE, kernel).ravel(), 2))
     assert np.allclose(data["products"][5], np.round((IMAGE[0:3, 5:8] * kernel).ravel(), 2))
     assert 'max="395"' in explorer.html and "Step 6 of 396" in explorer.html
-    with pytest.raises(ValueError, match="initial must be an integer from 0 to 395 \\(one of the 396 window positions\\)"):
+    with pytest.raises(
+        ValueError, match="initial must be an integer from 0 to 395 \\(one of the 396 window positions\\)"
+    ):
         explorers.convolution_explorer(IMAGE, kernel, initial=396)
 
 
-@pytest.mark.parametrize("make", [explorers.convolution_explorer,
-                                  lambda image, kernel, scale: explorers.gabor_explorer(image, scale=scale)])
+@pytest.mark.parametrize(
+    "make", [explorers.convolution_explorer, lambda image, kernel, scale: explorers.gabor_explorer(image, scale=scale)]
+)
 def test_explorers_need_a_whole_number_of_screen_pixels(make):
     with pytest.raises(ValueError, match="scale must be a positive integer number of screen pixels, got 2.5"):
         make(IMAGE, conv.KERNELS["edge detect"], scale=2.5)

@@ -20,6 +20,7 @@ MODES = ["reflect", "mirror", "nearest", "wrap", "constant"]
 
 # --- Gabor kernels -----------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("frequency, theta, sigma", [(0.16, 1.2, 4.0), (0.31, 0.0, 3.6), (0.36, 1.6, 1.3)])
 def test_gabor_kernel_is_scikit_image_with_round_envelope(frequency, theta, sigma):
     kernel = filters.gabor_kernel(frequency, theta, sigma)
@@ -37,7 +38,7 @@ def test_lecture_kernel_sizes():
 def test_gabor_kernel_centre_and_normalisation():
     kernel = filters.gabor_kernel(0.2, 0.0, 2.0)
     centre = kernel[kernel.shape[0] // 2, kernel.shape[1] // 2]
-    assert centre == pytest.approx(1 / (2 * np.pi * 2.0 ** 2))  # cos(0) = 1, sin(0) = 0
+    assert centre == pytest.approx(1 / (2 * np.pi * 2.0**2))  # cos(0) = 1, sin(0) = 0
     # The real part is point-symmetric, the imaginary part antisymmetric.
     np.testing.assert_allclose(kernel.real, kernel.real[::-1, ::-1], atol=1e-15)
     np.testing.assert_allclose(kernel.imag, -kernel.imag[::-1, ::-1], atol=1e-15)
@@ -47,8 +48,15 @@ def test_theta_zero_kernel_responds_most_to_vertical_stripes_of_its_own_frequenc
     kernel = filters.gabor_kernel(0.25, 0.0, 3.0)
     angles = np.deg2rad([0, 30, 60, 90, 120, 150])
     frequencies = [0.08, 0.15, 0.2, 0.25, 0.3, 0.35, 0.45]
-    response = np.array([[filters.response_magnitude(filters.grating((48, 48), f, a), kernel)[12:36, 12:36].mean()
-                          for f in frequencies] for a in angles])
+    response = np.array(
+        [
+            [
+                filters.response_magnitude(filters.grating((48, 48), f, a), kernel)[12:36, 12:36].mean()
+                for f in frequencies
+            ]
+            for a in angles
+        ]
+    )
     assert np.unravel_index(response.argmax(), response.shape) == (0, frequencies.index(0.25))
     # The magnitude hardly depends on where the crests fall (the phase); not exactly, because
     # the cosine part of a Gabor kernel does not sum to zero.
@@ -64,10 +72,17 @@ def test_theta_quarter_turn_kernel_prefers_horizontal_stripes():
     assert horizontal > 20 * vertical
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"frequency": 0.0}, "frequency"), ({"frequency": 0.6}, "frequency"), ({"frequency": np.nan}, "frequency"),
-    ({"sigma": 0.0}, "sigma"), ({"sigma": -1.0}, "sigma"), ({"theta": np.inf}, "theta"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"frequency": 0.0}, "frequency"),
+        ({"frequency": 0.6}, "frequency"),
+        ({"frequency": np.nan}, "frequency"),
+        ({"sigma": 0.0}, "sigma"),
+        ({"sigma": -1.0}, "sigma"),
+        ({"theta": np.inf}, "theta"),
+    ],
+)
 def test_gabor_kernel_rejects_bad_parameters(kwargs, message):
     arguments = {"frequency": 0.2, "theta": 0.0, "sigma": 2.0, **kwargs}
     with pytest.raises(ValueError, match=message):
@@ -109,14 +124,16 @@ def test_grating_responses_peak_at_the_kernels_own_stripes():
     responses = filters.grating_responses(filters.gabor_kernel(0.2, np.pi / 2, 3.0), thetas, frequencies, (40, 40))
     assert responses.shape == (3, 3)
     assert np.unravel_index(responses.argmax(), responses.shape) == (2, 1)
-    expected = filters.response_magnitude(filters.grating((40, 40), 0.3, thetas[1]),
-                                          filters.gabor_kernel(0.2, np.pi / 2, 3.0)).mean()
+    expected = filters.response_magnitude(
+        filters.grating((40, 40), 0.3, thetas[1]), filters.gabor_kernel(0.2, np.pi / 2, 3.0)
+    ).mean()
     assert responses[1, 2] == pytest.approx(expected)
     with pytest.raises(ValueError, match="at least one"):
         filters.grating_responses(np.ones((3, 3)), [], [0.1])
 
 
 # --- Standardising and filtering ---------------------------------------------------------------
+
 
 def test_standardize_stack_and_single_image():
     rng = np.random.default_rng(0)
@@ -128,10 +145,15 @@ def test_standardize_stack_and_single_image():
     np.testing.assert_array_equal(filters.standardize(np.full((3, 3), 7.0)), np.zeros((3, 3)))
 
 
-@pytest.mark.parametrize("bad, message", [
-    (np.zeros((2, 3, 4, 3)), "shape"), (np.array([[1, np.nan]]), "NaN"),
-    (np.zeros((2, 2), dtype=complex), "real"), (np.zeros((0, 3)), "empty"),
-])
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        (np.zeros((2, 3, 4, 3)), "shape"),
+        (np.array([[1, np.nan]]), "NaN"),
+        (np.zeros((2, 2), dtype=complex), "real"),
+        (np.zeros((0, 3)), "empty"),
+    ],
+)
 def test_standardize_rejects_bad_images(bad, message):
     with pytest.raises(ValueError, match=message):
         filters.standardize(bad)
@@ -175,8 +197,11 @@ def test_gabor_response_matches_scikit_image(frequency, theta, sigma):
     real, imag = skimage.filters.gabor(image, frequency, theta=theta, sigma_x=sigma, sigma_y=sigma)
     np.testing.assert_allclose(response.real, real, atol=1e-10)
     np.testing.assert_allclose(response.imag, -imag, atol=1e-10)  # scikit-image flips the kernel
-    np.testing.assert_allclose(filters.response_magnitude(image, filters.gabor_kernel(frequency, theta, sigma)),
-                               np.sqrt(real ** 2 + imag ** 2), atol=1e-10)
+    np.testing.assert_allclose(
+        filters.response_magnitude(image, filters.gabor_kernel(frequency, theta, sigma)),
+        np.sqrt(real**2 + imag**2),
+        atol=1e-10,
+    )
 
 
 def test_filter_images_single_image_equals_stack_entry():
@@ -186,10 +211,15 @@ def test_filter_images_single_image_equals_stack_entry():
     np.testing.assert_allclose(filters.filter_images(images[1], kernel), filters.filter_images(images, kernel)[1])
 
 
-@pytest.mark.parametrize("kernel, mode, message", [
-    (np.ones((3, 3, 3)), "reflect", "2-D"), (np.ones((0, 3)), "reflect", "2-D"),
-    (np.array([[1.0, np.inf]]), "reflect", "finite"), (np.ones((3, 3)), "periodic", "mode"),
-])
+@pytest.mark.parametrize(
+    "kernel, mode, message",
+    [
+        (np.ones((3, 3, 3)), "reflect", "2-D"),
+        (np.ones((0, 3)), "reflect", "2-D"),
+        (np.array([[1.0, np.inf]]), "reflect", "finite"),
+        (np.ones((3, 3)), "periodic", "mode"),
+    ],
+)
 def test_filter_images_rejects_bad_kernel_or_mode(kernel, mode, message):
     with pytest.raises(ValueError, match=message):
         filters.filter_images(np.ones((5, 5)), kernel, mode=mode)
@@ -201,6 +231,7 @@ def test_filter_images_rejects_colour_images():
 
 
 # --- Banks, pooling and the usefulness measures ------------------------------------------------
+
 
 def test_bank_magnitudes_and_features():
     rng = np.random.default_rng(6)
@@ -261,17 +292,22 @@ def test_response_correlation_known_values():
 def test_prune_bank_drops_weakest_and_duplicates():
     energy = np.array([5.0, 4.0, 0.1, 3.0, 0.2])
     correlation = np.eye(5)
-    correlation[0, 1] = correlation[1, 0] = 0.99   # filter 1 duplicates the stronger filter 0
-    correlation[3, 4] = correlation[4, 3] = 0.99   # filter 4 is among the weakest anyway
+    correlation[0, 1] = correlation[1, 0] = 0.99  # filter 1 duplicates the stronger filter 0
+    correlation[3, 4] = correlation[4, 3] = 0.99  # filter 4 is among the weakest anyway
     np.testing.assert_array_equal(filters.prune_bank(energy, correlation, n_weakest=2, max_correlation=0.95), [0, 3])
     np.testing.assert_array_equal(filters.prune_bank(energy, correlation), [0, 1, 2, 3, 4])
     np.testing.assert_array_equal(filters.prune_bank(energy, correlation, max_correlation=0.95), [0, 2, 3])
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"n_weakest": 5}, "n_weakest"), ({"n_weakest": -1}, "n_weakest"),
-    ({"max_correlation": 0.0}, "max_correlation"), ({"correlation": np.eye(4)}, "shape"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"n_weakest": 5}, "n_weakest"),
+        ({"n_weakest": -1}, "n_weakest"),
+        ({"max_correlation": 0.0}, "max_correlation"),
+        ({"correlation": np.eye(4)}, "shape"),
+    ],
+)
 def test_prune_bank_rejects_bad_input(kwargs, message):
     arguments = {"energy": np.ones(5), "correlation": np.eye(5), **kwargs}
     with pytest.raises(ValueError, match=message):
@@ -279,6 +315,7 @@ def test_prune_bank_rejects_bad_input(kwargs, message):
 
 
 # --- Sobel and Haar ----------------------------------------------------------------------------
+
 
 def test_sobel_responses_match_scikit_image():
     image = np.random.default_rng(8).uniform(size=(20, 24))
@@ -310,8 +347,11 @@ def test_haar_kernels_known_values():
 
 def test_haar_two_by_two_kernels_are_haar_wavelet_details():
     # One level of the 2-D Haar wavelet transform: detail filters with entries ±1/2.
-    wavelet = {"horizontal edge": np.array([[1, 1], [-1, -1]]) / 2, "vertical edge": np.array([[1, -1], [1, -1]]) / 2,
-               "diagonal": np.array([[1, -1], [-1, 1]]) / 2}
+    wavelet = {
+        "horizontal edge": np.array([[1, 1], [-1, -1]]) / 2,
+        "vertical edge": np.array([[1, -1], [1, -1]]) / 2,
+        "diagonal": np.array([[1, -1], [-1, 1]]) / 2,
+    }
     for kind, detail in wavelet.items():
         kernel = filters.haar_kernel(kind, 2)
         assert np.allclose(kernel, detail) or np.allclose(kernel, -detail)
@@ -324,15 +364,22 @@ def test_haar_response_is_difference_of_mean_brightness():
     assert response.max() == pytest.approx(3.0)  # the window straddling the edge: 3 - 0
 
 
-@pytest.mark.parametrize("kind, size, message", [
-    ("circle", 4, "kind"), ("line", 4, "multiple of 3"), ("diagonal", 3, "even"), ("vertical edge", 1, "at least 2"),
-])
+@pytest.mark.parametrize(
+    "kind, size, message",
+    [
+        ("circle", 4, "kind"),
+        ("line", 4, "multiple of 3"),
+        ("diagonal", 3, "even"),
+        ("vertical edge", 1, "at least 2"),
+    ],
+)
 def test_haar_kernel_rejects_bad_input(kind, size, message):
     with pytest.raises(ValueError, match=message):
         filters.haar_kernel(kind, size)
 
 
 # --- Linear probes -----------------------------------------------------------------------------
+
 
 def _two_class_problem(n, informative, seed):
     rng = np.random.default_rng(seed)
@@ -370,11 +417,13 @@ def test_linear_probe_rejects_mismatched_input():
 
 # --- The chapter's figures ---------------------------------------------------------------------
 
+
 def test_plot_gabor_demo_and_kernel_responses():
     image = np.random.default_rng(9).uniform(size=(16, 16))
     kernel = filters.gabor_kernel(0.2, 0.0, 2.0)
-    fig = plotting.plot_gabor_demo(image, kernel, {"magnitude": np.abs(filters.filter_images(image, kernel))},
-                                   title="θ=0° f=0.2 σ=2")
+    fig = plotting.plot_gabor_demo(
+        image, kernel, {"magnitude": np.abs(filters.filter_images(image, kernel))}, title="θ=0° f=0.2 σ=2"
+    )
     assert len(fig.axes) == 3 and fig.axes[1].get_title() == "kernel (real part)"
     with pytest.raises(ValueError, match="axes"):
         plotting.plot_gabor_demo(image, kernel, {"a": image}, axes=plt.subplots(1, 2)[1])
@@ -390,8 +439,9 @@ def test_plot_filter_bank_and_usefulness():
     images = rng.uniform(size=(2, 8, 8))
     bank = filters.gabor_bank([0.2], [0.0, 1.0, 2.0], [1.0])
     responses = filters.bank_magnitudes(images, bank)
-    fig = plotting.plot_filter_bank(images, [g.kernel() for g in bank], responses, [g.label for g in bank],
-                                    image_titles=["a", "b"], ncols=2)
+    fig = plotting.plot_filter_bank(
+        images, [g.kernel() for g in bank], responses, [g.label for g in bank], image_titles=["a", "b"], ncols=2
+    )
     assert len(fig.axes) == 2 * 3 * 3  # two blocks of (1 + 2 images) rows × (1 + 2) columns
     with pytest.raises(ValueError, match="responses"):
         plotting.plot_filter_bank(images, [g.kernel() for g in bank], responses[:, :2], [g.label for g in bank])

@@ -16,8 +16,11 @@ def write_image(path, colour, size=(40, 60), fmt="JPEG"):
 
 @pytest.fixture
 def photos(tmp_path):
-    return [write_image(tmp_path / "red.jpg", RED), write_image(tmp_path / "blue.jpg", BLUE, (90, 30)),
-            write_image(tmp_path / "red.png", RED, (20, 20), "PNG")]
+    return [
+        write_image(tmp_path / "red.jpg", RED),
+        write_image(tmp_path / "blue.jpg", BLUE, (90, 30)),
+        write_image(tmp_path / "red.png", RED, (20, 20), "PNG"),
+    ]
 
 
 def test_decode_images_resizes_and_keeps_order_and_colour(photos):
@@ -56,8 +59,10 @@ def test_load_cats_vs_dogs_decodes_the_split_once(monkeypatch, tmp_path):
 
     cats = [write_image(tmp_path / f"cat{i}.jpg", RED) for i in range(3)]
     dogs = [write_image(tmp_path / f"dog{i}.jpg", BLUE) for i in range(3)]
-    split = {"train": (cats[:2] + dogs[:2], np.array([0, 0, 1, 1])),
-             "validation": (cats[2:] + dogs[2:], np.array([0, 1]))}
+    split = {
+        "train": (cats[:2] + dogs[:2], np.array([0, 0, 1, 1])),
+        "validation": (cats[2:] + dogs[2:], np.array([0, 1])),
+    }
     monkeypatch.setattr(data, "cats_vs_dogs_split", lambda: split)
     images._load_split.cache_clear()
     try:
@@ -121,11 +126,14 @@ def test_make_dataset_applies_the_augmentation_in_training_mode():
     assert seen and all(seen)
 
 
-@pytest.mark.parametrize("bad, message", [
-    (lambda x: x.astype(np.float32), "must be uint8"),
-    (lambda x: x[0], r"shape \(N, height, width, 3\)"),
-    (lambda x: x[..., :1], r"shape \(N, height, width, 3\)"),
-])
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        (lambda x: x.astype(np.float32), "must be uint8"),
+        (lambda x: x[0], r"shape \(N, height, width, 3\)"),
+        (lambda x: x[..., :1], r"shape \(N, height, width, 3\)"),
+    ],
+)
 def test_make_dataset_rejects_bad_images(bad, message):
     x, y = toy_images()
     with pytest.raises(ValueError, match=message):

@@ -9,7 +9,6 @@ from keras import layers
 
 from lecture_utils import interpretation as it
 
-
 # -- tiny models ------------------------------------------------------------------------------
 
 
@@ -17,14 +16,17 @@ from lecture_utils import interpretation as it
 def small_convnet():
     """Conv → pool → conv → flatten → dense, random weights: a miniature of the lecture's net."""
     keras.utils.set_random_seed(0)
-    return keras.Sequential([
-        keras.Input((16, 16, 3)),
-        layers.Conv2D(4, 3, activation="relu", name="conv1"),
-        layers.MaxPooling2D(2, name="pool1"),
-        layers.Conv2D(6, 3, activation="relu", name="conv2"),
-        layers.Flatten(name="flatten"),
-        layers.Dense(2, name="logits"),
-    ], name="small")
+    return keras.Sequential(
+        [
+            keras.Input((16, 16, 3)),
+            layers.Conv2D(4, 3, activation="relu", name="conv1"),
+            layers.MaxPooling2D(2, name="pool1"),
+            layers.Conv2D(6, 3, activation="relu", name="conv2"),
+            layers.Flatten(name="flatten"),
+            layers.Dense(2, name="logits"),
+        ],
+        name="small",
+    )
 
 
 def _colour_model():
@@ -77,11 +79,14 @@ def test_activation_model_accepts_a_functional_model():
     assert [o.shape for o in outputs] == [(1, 10, 10, 2), (1, 10, 10, 2)]
 
 
-@pytest.mark.parametrize("name, message", [
-    ("flatten", "not a \\(height, width, channels\\) feature map"),
-    ("logits", "choose a convolutional layer"),
-    ("conv9", "has no layer named 'conv9'"),
-])
+@pytest.mark.parametrize(
+    "name, message",
+    [
+        ("flatten", "not a \\(height, width, channels\\) feature map"),
+        ("logits", "choose a convolutional layer"),
+        ("conv9", "has no layer named 'conv9'"),
+    ],
+)
 def test_activation_model_rejects_layers_without_a_feature_map(small_convnet, name, message):
     with pytest.raises(ValueError, match=message):
         it.activation_model(small_convnet, ["conv1", name])
@@ -112,7 +117,7 @@ def test_channel_mosaic_tiles_and_stretches_every_channel():
     fmap[..., 3] = 0.0
     mosaic = it.channel_mosaic(fmap, ncols=4, gap=1)
     assert mosaic.shape == (2 * 5 + 1, 4 * 6 + 3)
-    tiles = [mosaic[r * 6:r * 6 + 5, c * 7:c * 7 + 6] for r in range(2) for c in range(4)]
+    tiles = [mosaic[r * 6 : r * 6 + 5, c * 7 : c * 7 + 6] for r in range(2) for c in range(4)]
     # Each non-empty channel is standardised on its own: its mean lands near 128.
     for c in (0, 1, 2, 4, 5, 6):
         assert abs(np.mean(tiles[c]) - 128) < 12
@@ -140,35 +145,38 @@ def test_gradient_ascent_finds_the_colour_a_filter_wants():
 
 
 def test_a_filters_pattern_does_not_depend_on_its_batch(small_convnet):
-    together, _ = it.filter_patterns(small_convnet, "conv2", [0, 3, 5], steps=5, seed=7,
-                                     smoothing=1.0, jitter=2, progress=False)
-    alone, _ = it.filter_patterns(small_convnet, "conv2", [3], steps=5, seed=7,
-                                  smoothing=1.0, jitter=2, progress=False)
+    together, _ = it.filter_patterns(
+        small_convnet, "conv2", [0, 3, 5], steps=5, seed=7, smoothing=1.0, jitter=2, progress=False
+    )
+    alone, _ = it.filter_patterns(small_convnet, "conv2", [3], steps=5, seed=7, smoothing=1.0, jitter=2, progress=False)
     np.testing.assert_allclose(together[1], alone[0], rtol=1e-4, atol=1e-5)
-    again, _ = it.filter_patterns(small_convnet, "conv2", [0, 3, 5], steps=5, seed=7,
-                                  smoothing=1.0, jitter=2, progress=False)
+    again, _ = it.filter_patterns(
+        small_convnet, "conv2", [0, 3, 5], steps=5, seed=7, smoothing=1.0, jitter=2, progress=False
+    )
     np.testing.assert_array_equal(together, again)
 
 
 def test_filter_patterns_of_a_model_of_any_input_size():
     inputs = keras.Input((None, None, 3))
     model = keras.Model(inputs, layers.Conv2D(3, 3, name="conv")(inputs))
-    patterns, _ = it.filter_patterns(model, "conv", [2], size=(9, 7), steps=2,
-                                     value_range=(-1, 1), progress=False)
+    patterns, _ = it.filter_patterns(model, "conv", [2], size=(9, 7), steps=2, value_range=(-1, 1), progress=False)
     assert patterns.shape == (1, 9, 7, 3)
     with pytest.raises(ValueError, match="accepts any image size"):
         it.filter_patterns(model, "conv", [0], steps=1, progress=False)
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"layer_name": "conv2", "filter_indices": [6]}, "filter index 6 is out of range: layer 'conv2' has 6"),
-    ({"layer_name": "conv2", "filter_indices": [-1]}, "filter index -1 is out of range"),
-    ({"layer_name": "conv2", "filter_indices": []}, "non-empty list of ints"),
-    ({"layer_name": "flatten", "filter_indices": [0]}, "choose a convolutional layer"),
-    ({"layer_name": "conv1", "filter_indices": [0], "size": (20, 20)}, "matching the model's input"),
-    ({"layer_name": "conv1", "filter_indices": [0], "value_range": (1, 0)}, "low < high"),
-    ({"layer_name": "conv1", "filter_indices": [0], "jitter": -1}, "jitter must be"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"layer_name": "conv2", "filter_indices": [6]}, "filter index 6 is out of range: layer 'conv2' has 6"),
+        ({"layer_name": "conv2", "filter_indices": [-1]}, "filter index -1 is out of range"),
+        ({"layer_name": "conv2", "filter_indices": []}, "non-empty list of ints"),
+        ({"layer_name": "flatten", "filter_indices": [0]}, "choose a convolutional layer"),
+        ({"layer_name": "conv1", "filter_indices": [0], "size": (20, 20)}, "matching the model's input"),
+        ({"layer_name": "conv1", "filter_indices": [0], "value_range": (1, 0)}, "low < high"),
+        ({"layer_name": "conv1", "filter_indices": [0], "jitter": -1}, "jitter must be"),
+    ],
+)
 def test_filter_patterns_rejects_bad_input(small_convnet, kwargs, message):
     with pytest.raises(ValueError, match=message):
         it.filter_patterns(small_convnet, steps=1, progress=False, **kwargs)
@@ -230,14 +238,17 @@ def test_grad_cam_without_evidence_for_the_class_is_all_zero():
     assert np.all(cam.heatmap == 0) and cam.raw.max() <= 0
 
 
-@pytest.mark.parametrize("layer, class_index, image_shape, message", [
-    ("colours", 2, (8, 8, 3), "class_index must be an integer from 0 to 1"),
-    ("colours", -1, (8, 8, 3), "class_index must be an integer from 0 to 1"),
-    ("colours", 1.0, (8, 8, 3), "class_index must be an integer"),
-    ("scores", 0, (8, 8, 3), "choose a convolutional layer"),
-    ("colours", 0, (9, 9, 3), "image must have shape \\(8, 8, 3\\)"),
-    ("colours", 0, (2, 8, 8, 3), "batch of one"),
-])
+@pytest.mark.parametrize(
+    "layer, class_index, image_shape, message",
+    [
+        ("colours", 2, (8, 8, 3), "class_index must be an integer from 0 to 1"),
+        ("colours", -1, (8, 8, 3), "class_index must be an integer from 0 to 1"),
+        ("colours", 1.0, (8, 8, 3), "class_index must be an integer"),
+        ("scores", 0, (8, 8, 3), "choose a convolutional layer"),
+        ("colours", 0, (9, 9, 3), "image must have shape \\(8, 8, 3\\)"),
+        ("colours", 0, (2, 8, 8, 3), "batch of one"),
+    ],
+)
 def test_grad_cam_rejects_bad_input(layer, class_index, image_shape, message):
     with pytest.raises(ValueError, match=message):
         it.grad_cam(_corner_model(), np.zeros(image_shape), layer, class_index)
@@ -311,19 +322,20 @@ def test_pre_activation_rescues_a_filter_that_is_silent_at_the_start():
     conv = layers.Conv2D(1, 3, activation="relu", name="silent")
     model = keras.Model(inputs, conv(inputs))
     # Responds to red, and a bias that keeps it silent on anything near grey.
-    conv.set_weights([np.pad(np.ones((1, 1, 1, 1), "float32"), ((1, 1), (1, 1), (0, 2), (0, 0))),
-                      np.array([-1.0], "float32")])
+    conv.set_weights(
+        [np.pad(np.ones((1, 1, 1, 1), "float32"), ((1, 1), (1, 1), (0, 2), (0, 0))), np.array([-1.0], "float32")]
+    )
     stuck, history = it.filter_patterns(model, "silent", [0], steps=20, progress=False)
     assert np.all(history == 0)  # the gradient of a silent ReLU is zero: nothing moves
-    rescued, history = it.filter_patterns(model, "silent", [0], steps=20, step_size=0.05,
-                                          pre_activation=True, progress=False)
+    rescued, history = it.filter_patterns(
+        model, "silent", [0], steps=20, step_size=0.05, pre_activation=True, progress=False
+    )
     assert history[0, 0] < 0 < history[-1, 0]
     assert rescued[0, ..., 0].mean() > 1.0  # the red channel grew until the filter fired
     assert keras.ops.convert_to_numpy(model(rescued)).mean() > 0
     assert model.get_layer("silent").activation is keras.activations.relu  # model untouched
     with pytest.raises(ValueError, match="no built-in activation function"):
-        it.filter_patterns(_corner_model(), "colours", [0], steps=1, pre_activation=True,
-                           progress=False)
+        it.filter_patterns(_corner_model(), "colours", [0], steps=1, pre_activation=True, progress=False)
 
 
 def test_channels_never_active_over_many_images_in_batches(small_convnet):
@@ -353,8 +365,12 @@ def test_cascading_randomisation_changes_the_map_and_leaves_the_model_alone(smal
     assert cascade.heatmaps.shape == cascade.raw.shape == (4, 5, 5)
     assert cascade.rank_correlation[0] == 1.0
     assert np.all(cascade.rank_correlation[1:] < 0.99)  # the learned weights are gone
-    assert list(cascade.weights_redrawn) == [0, 6 * 25 * 2 + 2, 6 * 25 * 2 + 2 + 4 * 9 * 6 + 6,
-                                             small_convnet.count_params()]
+    assert list(cascade.weights_redrawn) == [
+        0,
+        6 * 25 * 2 + 2,
+        6 * 25 * 2 + 2 + 4 * 9 * 6 + 6,
+        small_convnet.count_params(),
+    ]
     np.testing.assert_allclose(cascade.raw[0], it.grad_cam(small_convnet, image, "conv2", 1).raw)
     assert all(np.array_equal(a, b) for a, b in zip(before, small_convnet.get_weights()))
     again = it.cascading_randomisation(small_convnet, image, "conv2", stages, class_index=1, seed=0)
@@ -369,8 +385,7 @@ def test_a_map_that_ignores_the_weights_fails_the_randomisation_test():
     scores = layers.Dense(2, name="scores", kernel_initializer="ones")(pooled)
     model = keras.Model(inputs, scores)
     model.get_layer("scores").set_weights([np.ones((3, 2), "float32"), np.zeros(2, "float32")])
-    cascade = it.cascading_randomisation(model, _two_patch_image(), "colours", {"scores": ["scores"]},
-                                         class_index=0)
+    cascade = it.cascading_randomisation(model, _two_patch_image(), "colours", {"scores": ["scores"]}, class_index=0)
     assert cascade.rank_correlation[1] == pytest.approx(1.0)  # re-drawn "ones" are ones again
 
 
@@ -408,11 +423,17 @@ def test_plot_randomisation_cascade_draws_a_row_per_network():
     from lecture_utils import plotting
 
     rng = np.random.default_rng(0)
-    fig = plotting.plot_randomisation_cascade({
-        "big": (["original", "a", "b"], rng.random((3, 7, 7)), [1.0, 0.3, -0.1]),
-        "small": (["original", "a"], rng.random((2, 5, 5)), [1.0, 0.2])})
+    fig = plotting.plot_randomisation_cascade(
+        {
+            "big": (["original", "a", "b"], rng.random((3, 7, 7)), [1.0, 0.3, -0.1]),
+            "small": (["original", "a"], rng.random((2, 5, 5)), [1.0, 0.2]),
+        }
+    )
     assert len(fig.axes) == 2 * 3 + 1
-    assert [len(line.get_ydata()) for line in fig.axes[-1].get_lines() if line.get_label() in ("big", "small")] == [3, 2]
+    assert [len(line.get_ydata()) for line in fig.axes[-1].get_lines() if line.get_label() in ("big", "small")] == [
+        3,
+        2,
+    ]
     plt.close("all")
     with pytest.raises(ValueError, match="one .* heatmap and one correlation per stage"):
         plotting.plot_randomisation_cascade({"bad": (["original"], rng.random((2, 5, 5)), [1.0])})

@@ -14,8 +14,11 @@ COLAB = "https://colab.research.google.com"
 
 
 def _app(repository_url="https://github.com/some-org/some-repo", path_to_docs="", colab_url=COLAB):
-    options = {"repository_url": repository_url, "path_to_docs": path_to_docs,
-               "launch_buttons": {"binderhub_url": "https://mybinder.org", "colab_url": colab_url}}
+    options = {
+        "repository_url": repository_url,
+        "path_to_docs": path_to_docs,
+        "launch_buttons": {"binderhub_url": "https://mybinder.org", "colab_url": colab_url},
+    }
     return SimpleNamespace(config=SimpleNamespace(html_theme_options=options, colab_notebooks_branch="notebooks"))
 
 
@@ -23,14 +26,24 @@ def _context(org="some-org", repo="some-repo", page="book/01_convolution"):
     """Header buttons as sphinx-book-theme 1.x builds them: a download group and a launch group."""
     binder = f"https://mybinder.org/v2/gh/{org}/{repo}/main?urlpath=lab/tree/{page}.md"
     colab = f"{COLAB}/github/{org}/{repo}/blob/main/{page}.md"
-    return {"header_buttons": [
-        {"type": "group", "label": "download-buttons", "buttons": [
-            {"type": "link", "url": f"../_sources/{page}.md", "text": ".md"}]},
-        {"type": "group", "label": "launch-buttons", "buttons": [
-            {"type": "link", "text": "Binder", "url": binder},
-            {"type": "link", "text": "Colab", "url": colab}]},
-        {"type": "javascript", "javascript": "toggleFullScreen()", "label": "fullscreen-button"},
-    ]}
+    return {
+        "header_buttons": [
+            {
+                "type": "group",
+                "label": "download-buttons",
+                "buttons": [{"type": "link", "url": f"../_sources/{page}.md", "text": ".md"}],
+            },
+            {
+                "type": "group",
+                "label": "launch-buttons",
+                "buttons": [
+                    {"type": "link", "text": "Binder", "url": binder},
+                    {"type": "link", "text": "Colab", "url": colab},
+                ],
+            },
+            {"type": "javascript", "javascript": "toggleFullScreen()", "label": "fullscreen-button"},
+        ]
+    }
 
 
 def _urls(context):
@@ -43,8 +56,9 @@ def test_colab_and_binder_buttons_open_the_notebook_on_the_notebooks_branch():
     launch_links.point_colab_at_notebooks(_app(), "book/01_convolution", "page.html", context, None)
     after = _urls(context)
     assert after["Colab"] == f"{COLAB}/github/some-org/some-repo/blob/notebooks/book/01_convolution.ipynb"
-    assert after["Binder"] == ("https://mybinder.org/v2/gh/some-org/some-repo/notebooks"
-                               "?urlpath=lab/tree/book/01_convolution.ipynb")
+    assert after["Binder"] == (
+        "https://mybinder.org/v2/gh/some-org/some-repo/notebooks?urlpath=lab/tree/book/01_convolution.ipynb"
+    )
     assert after[".md"] == before[".md"]
 
 

@@ -15,8 +15,7 @@ from pathlib import Path
 import pytest
 
 BOOK = Path(__file__).resolve().parents[1] / "book"
-DIRECTIVE = re.compile(r"^```\{literalinclude\}[ \t]+(?P<path>\S+)[ \t]*\n(?P<options>(?::[\w-]+:.*\n)*)",
-                       re.MULTILINE)
+DIRECTIVE = re.compile(r"^```\{literalinclude\}[ \t]+(?P<path>\S+)[ \t]*\n(?P<options>(?::[\w-]+:.*\n)*)", re.MULTILINE)
 OPTION = re.compile(r"^:(?P<key>[\w-]+):[ \t]*(?P<value>.*?)[ \t]*$", re.MULTILINE)
 
 
@@ -54,10 +53,14 @@ def test_literalinclude_resolves_to_code(chapter, path, options):
     text = source.read_text(encoding="utf-8")
     for key in ("start-after", "start-at", "end-before", "end-at"):
         if key in options:
-            assert text.count(options[key]) == 1, \
+            assert text.count(options[key]) == 1, (
                 f"{path} holds {text.count(options[key])} copies of the {key} marker {options[key]!r}, not 1"
-    reader_options = {k: int(v) if k == "dedent" else v for k, v in options.items()
-                      if k in ("pyobject", "start-after", "start-at", "end-before", "end-at", "lines", "dedent")}
+            )
+    reader_options = {
+        k: int(v) if k == "dedent" else v
+        for k, v in options.items()
+        if k in ("pyobject", "start-after", "start-at", "end-before", "end-at", "lines", "dedent")
+    }
     undented = dict(reader_options)
     undented.pop("dedent", None)
     shown, _ = LiteralIncludeReader(str(source), undented, Config()).read()
@@ -71,5 +74,6 @@ def test_literalinclude_resolves_to_code(chapter, path, options):
 
 @pytest.mark.parametrize("chapter", sorted(BOOK.glob("*.md")), ids=lambda p: p.name)
 def test_chapters_do_not_slice_helper_source(chapter):
-    assert "inspect.getsource" not in chapter.read_text(encoding="utf-8"), \
+    assert "inspect.getsource" not in chapter.read_text(encoding="utf-8"), (
         f"{chapter.name} prints helper source with inspect.getsource; use a {{literalinclude}} with markers"
+    )

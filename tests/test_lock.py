@@ -41,13 +41,16 @@ def test_every_lock_line_is_an_exact_pin():
     assert not loose, f"requirements.lock must pin exact versions; these are ranges: {loose}"
 
 
-@pytest.mark.parametrize("requirement", [r for r in _requirements("requirements.txt") if _applies(r)],
-                         ids=lambda r: r.name)
+@pytest.mark.parametrize(
+    "requirement", [r for r in _requirements("requirements.txt") if _applies(r)], ids=lambda r: r.name
+)
 def test_the_lock_satisfies_requirements_txt(requirement):
     pinned = PINS.get(_name(requirement.name))
     assert pinned is not None, f"requirements.lock has no {requirement.name}: run `make lock`"
-    assert requirement.specifier.contains(pinned, prereleases=True), \
-        f"requirements.lock pins {requirement.name}=={pinned}, outside requirements.txt's {requirement}: run `make lock`"
+    assert requirement.specifier.contains(pinned, prereleases=True), (
+        f"requirements.lock pins {requirement.name}=={pinned}, outside requirements.txt's {requirement}: "
+        "run `make lock`"
+    )
 
 
 def test_the_lock_installs_the_project_itself():
@@ -56,7 +59,10 @@ def test_the_lock_installs_the_project_itself():
 
 def test_this_environment_is_the_lock():
     installed = {_name(d.metadata["Name"]): d.version for d in metadata.distributions()}
-    differ = {name: (installed.get(name, "absent"), pinned) for name, pinned in PINS.items()
-              if installed.get(name) != pinned}
-    assert not differ, (f"this environment differs from requirements.lock (installed, locked): {differ}; "
-                        "`pip install -r requirements.lock` (make env) installs the lock")
+    differ = {
+        name: (installed.get(name, "absent"), pinned) for name, pinned in PINS.items() if installed.get(name) != pinned
+    }
+    assert not differ, (
+        f"this environment differs from requirements.lock (installed, locked): {differ}; "
+        "`pip install -r requirements.lock` (make env) installs the lock"
+    )

@@ -21,12 +21,13 @@ import warnings
 
 import keras
 import pytest
-
-from lecture_utils import model_store, trainings
 from real_data import needs_mnist_mirror
 
-TINY = dataclasses.replace(trainings.MNIST_CONVNET, name="tiny", epochs=1, batch_size=64,
-                           train_images=256, precision="float32")
+from lecture_utils import model_store, trainings
+
+TINY = dataclasses.replace(
+    trainings.MNIST_CONVNET, name="tiny", epochs=1, batch_size=64, train_images=256, precision="float32"
+)
 
 
 pytestmark = needs_mnist_mirror
@@ -115,7 +116,7 @@ def test_a_class_folder_is_read_where_it_is(trained_folder, tmp_path, monkeypatc
 
 def test_a_store_is_downloaded_verified_and_cached(trained_folder, tmp_path, monkeypatch, no_training):
     manifest = json.loads(model_store.export(tmp_path / "store", trained_folder).read_text())
-    (entry, listed), = manifest["entries"].items()
+    ((entry, listed),) = manifest["entries"].items()
     assert entry.startswith("tiny-") and listed["key"] == entry.split("-")[-1]
     assert listed["settings"] == TINY.settings() and len(listed["model"]["sha256"]) == 64
     url, stop = serve(tmp_path / "store")
@@ -141,8 +142,20 @@ def test_train_always_trains_whatever_is_found(trained_folder, monkeypatch):
 
 
 def test_the_export_command_writes_a_manifest(trained_folder, tmp_path):
-    done = subprocess.run([sys.executable, "-m", "lecture_utils.model_store", "export", str(tmp_path / "out"),
-                           "--source", str(trained_folder)], capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "lecture_utils.model_store",
+            "export",
+            str(tmp_path / "out"),
+            "--source",
+            str(trained_folder),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr
     assert "1 trained models and manifest.json" in done.stdout
     assert {p.suffix for p in (tmp_path / "out").iterdir()} == {".keras", ".json"}
@@ -217,15 +230,21 @@ print(trainings.train_or_load(tiny).origin, flush=True)
 
 def test_two_kernels_training_the_same_model_train_it_once(tmp_path):
     script = TRAIN.format(epochs=1, images=256)
-    kernels = [subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                text=True) for _ in range(2)]
+    kernels = [
+        subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for _ in range(2)
+    ]
     origins = sorted(kernel.communicate(timeout=600)[0].strip() for kernel in kernels)
     assert origins == ["cache", "trained"]
 
 
 def test_a_training_killed_with_sigkill_leaves_no_entry(tmp_path):
-    kernel = subprocess.Popen([sys.executable, "-c", TRAIN.format(epochs=50, images=4096)],
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    kernel = subprocess.Popen(
+        [sys.executable, "-c", TRAIN.format(epochs=50, images=4096)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     deadline = time.time() + 300
     line = ""
     while "epoch" not in line and time.time() < deadline:  # the progress bar: it is training
@@ -234,8 +253,9 @@ def test_a_training_killed_with_sigkill_leaves_no_entry(tmp_path):
     kernel.wait(timeout=60)
     assert cache_models(tmp_path) == []
     # The lock died with the process: the next kernel trains at once.
-    done = subprocess.run([sys.executable, "-c", TRAIN.format(epochs=1, images=256)], capture_output=True,
-                          text=True, timeout=600)
+    done = subprocess.run(
+        [sys.executable, "-c", TRAIN.format(epochs=1, images=256)], capture_output=True, text=True, timeout=600
+    )
     assert done.stdout.strip() == "trained", done.stderr[-2000:]
 
 

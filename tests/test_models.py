@@ -11,8 +11,13 @@ def output_shapes(model):
 
 def test_conv_base_shapes_and_parameters():
     base = models.mnist_conv_base()
-    assert output_shapes(base) == [(None, 26, 26, 32), (None, 13, 13, 32), (None, 11, 11, 64),
-                                   (None, 5, 5, 64), (None, 3, 3, 64)]
+    assert output_shapes(base) == [
+        (None, 26, 26, 32),
+        (None, 13, 13, 32),
+        (None, 11, 11, 64),
+        (None, 5, 5, 64),
+        (None, 3, 3, 64),
+    ]
     assert [layer.count_params() for layer in base.layers] == [320, 0, 18496, 0, 36928]
     assert base.count_params() == 55_744
 

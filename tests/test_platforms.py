@@ -33,24 +33,39 @@ _MANYLINUX = [f"manylinux_2_{minor}" for minor in range(17, 40)]
 PLATFORMS = {
     "Linux x86_64": {
         "tags": [f"{t}_x86_64" for t in _MANYLINUX] + ["manylinux2014_x86_64", "linux_x86_64"],
-        "markers": {"sys_platform": "linux", "platform_system": "Linux",
-                    "platform_machine": "x86_64", "os_name": "posix"},
+        "markers": {
+            "sys_platform": "linux",
+            "platform_system": "Linux",
+            "platform_machine": "x86_64",
+            "os_name": "posix",
+        },
     },
     "Linux aarch64": {
         "tags": [f"{t}_aarch64" for t in _MANYLINUX] + ["manylinux2014_aarch64", "linux_aarch64"],
-        "markers": {"sys_platform": "linux", "platform_system": "Linux",
-                    "platform_machine": "aarch64", "os_name": "posix"},
+        "markers": {
+            "sys_platform": "linux",
+            "platform_system": "Linux",
+            "platform_machine": "aarch64",
+            "os_name": "posix",
+        },
     },
     "macOS arm64": {
-        "tags": [f"macosx_{major}_0_{arch}" for major in range(11, 27)
-                 for arch in ("arm64", "universal2")],
-        "markers": {"sys_platform": "darwin", "platform_system": "Darwin",
-                    "platform_machine": "arm64", "os_name": "posix"},
+        "tags": [f"macosx_{major}_0_{arch}" for major in range(11, 27) for arch in ("arm64", "universal2")],
+        "markers": {
+            "sys_platform": "darwin",
+            "platform_system": "Darwin",
+            "platform_machine": "arm64",
+            "os_name": "posix",
+        },
     },
     "Windows x86_64": {
         "tags": ["win_amd64"],
-        "markers": {"sys_platform": "win32", "platform_system": "Windows",
-                    "platform_machine": "AMD64", "os_name": "nt"},
+        "markers": {
+            "sys_platform": "win32",
+            "platform_system": "Windows",
+            "platform_machine": "AMD64",
+            "os_name": "nt",
+        },
     },
 }
 
@@ -71,8 +86,7 @@ SOURCES = ["requirements.txt", "requirements.lock"]
 def requirements_for_resolution(tmp_path: Path, source: str = "requirements.txt") -> Path:
     """``source`` with the editable project replaced by the project's own dependencies (the
     lock pins those already)."""
-    lines = [line for line in (ROOT / source).read_text().splitlines()
-             if not line.strip().startswith("-e")]
+    lines = [line for line in (ROOT / source).read_text().splitlines() if not line.strip().startswith("-e")]
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     path = tmp_path / f"{source}-resolve.txt"
     path.write_text("\n".join(lines + project["dependencies"]) + "\n")
@@ -81,7 +95,6 @@ def requirements_for_resolution(tmp_path: Path, source: str = "requirements.txt"
 
 def lock_pins(markers: dict) -> dict:
     """The lock's ``name: version`` for a target's marker environment."""
-    from packaging.markers import Marker
     from packaging.requirements import Requirement
 
     pins = {}
@@ -96,9 +109,13 @@ def lock_pins(markers: dict) -> dict:
 
 def target_markers(platform: str, python: str) -> dict:
     """The marker environment of a target platform and Python version."""
-    return {**PLATFORMS[platform]["markers"], "python_version": python,
-            "python_full_version": f"{python}.0", "implementation_name": "cpython",
-            "platform_python_implementation": "CPython"}
+    return {
+        **PLATFORMS[platform]["markers"],
+        "python_version": python,
+        "python_full_version": f"{python}.0",
+        "implementation_name": "cpython",
+        "platform_python_implementation": "CPython",
+    }
 
 
 def resolve(platform: str, python: str, requirements: Path, workdir: Path) -> dict:
@@ -107,13 +124,35 @@ def resolve(platform: str, python: str, requirements: Path, workdir: Path) -> di
     major, minor = python.split(".")
     markers = target_markers(platform, python)
     report = workdir / f"{requirements.name}-{platform.replace(' ', '_')}-{python}.json"
-    command = [sys.executable, "-c", _PIP_AS_TARGET, json.dumps(markers),
-               "install", "--dry-run", "--ignore-installed", "--only-binary=:all:",
-               "--quiet", "--disable-pip-version-check", "--no-warn-script-location",
-               "--python-version", python, "--implementation", "cp",
-               "--abi", f"cp{major}{minor}", "--abi", "abi3", "--abi", "none",
-               "--target", str(workdir / "target"), "--report", str(report),
-               "-r", str(requirements)]
+    command = [
+        sys.executable,
+        "-c",
+        _PIP_AS_TARGET,
+        json.dumps(markers),
+        "install",
+        "--dry-run",
+        "--ignore-installed",
+        "--only-binary=:all:",
+        "--quiet",
+        "--disable-pip-version-check",
+        "--no-warn-script-location",
+        "--python-version",
+        python,
+        "--implementation",
+        "cp",
+        "--abi",
+        f"cp{major}{minor}",
+        "--abi",
+        "abi3",
+        "--abi",
+        "none",
+        "--target",
+        str(workdir / "target"),
+        "--report",
+        str(report),
+        "-r",
+        str(requirements),
+    ]
     for tag in spec["tags"]:
         command += ["--platform", tag]
     done = subprocess.run(command, capture_output=True, text=True, timeout=900)
@@ -121,12 +160,17 @@ def resolve(platform: str, python: str, requirements: Path, workdir: Path) -> di
         errors = [line for line in done.stderr.splitlines() if line.startswith("ERROR")]
         return {"ok": False, "error": " ".join(errors) or done.stderr[-500:]}
     installed = json.loads(report.read_text())["install"]
-    versions = {re.sub(r"[-_.]+", "-", item["metadata"]["name"]).lower(): item["metadata"]["version"]
-                for item in installed}
-    tensorflow = [f"{name}=={versions[name]}" for name in ("tensorflow", "tensorflow-cpu")
-                  if name in versions]
-    return {"ok": True, "packages": len(installed), "tensorflow": ", ".join(tensorflow),
-            "keras": versions.get("keras"), "versions": versions}
+    versions = {
+        re.sub(r"[-_.]+", "-", item["metadata"]["name"]).lower(): item["metadata"]["version"] for item in installed
+    }
+    tensorflow = [f"{name}=={versions[name]}" for name in ("tensorflow", "tensorflow-cpu") if name in versions]
+    return {
+        "ok": True,
+        "packages": len(installed),
+        "tensorflow": ", ".join(tensorflow),
+        "keras": versions.get("keras"),
+        "versions": versions,
+    }
 
 
 @pytest.fixture(scope="module")
@@ -141,8 +185,11 @@ def resolution_matrix(tmp_path_factory):
         matrix = dict(zip(targets, results))
     lines = ["resolution matrix (requirements, platform, Python -> what pip resolves):"]
     for (source, platform, python), result in matrix.items():
-        outcome = (f"{result['packages']} wheels, {result['tensorflow']}, keras=={result['keras']}"
-                   if result["ok"] else f"NOT RESOLVED: {result['error']}")
+        outcome = (
+            f"{result['packages']} wheels, {result['tensorflow']}, keras=={result['keras']}"
+            if result["ok"]
+            else f"NOT RESOLVED: {result['error']}"
+        )
         lines.append(f"  {source:17} {platform:15} {python}: {outcome}")
     print("\n" + "\n".join(lines))
     (ROOT / "artifacts").mkdir(exist_ok=True)
@@ -166,7 +213,12 @@ def test_the_lock_installs_exactly_its_pins(resolution_matrix, platform, python)
     result = resolution_matrix[("requirements.lock", platform, python)]
     assert result["ok"], f"requirements.lock, {platform}, Python {python}: {result['error']}"
     pins = lock_pins(target_markers(platform, python))
-    other = {name: (version, pins.get(name)) for name, version in result["versions"].items()
-             if name != "lecture-utils" and pins.get(name) != version}
-    assert not other, (f"{platform}, Python {python}: pip installs other versions than the lock "
-                       f"(installed, locked): {other}; run `make lock`")
+    other = {
+        name: (version, pins.get(name))
+        for name, version in result["versions"].items()
+        if name != "lecture-utils" and pins.get(name) != version
+    }
+    assert not other, (
+        f"{platform}, Python {python}: pip installs other versions than the lock "
+        f"(installed, locked): {other}; run `make lock`"
+    )

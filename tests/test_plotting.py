@@ -11,8 +11,7 @@ from lecture_utils import plotting  # noqa: E402
 
 
 def test_plot_metric_comparison_draws_one_line_per_training():
-    fig = plotting.plot_metric_comparison({"a": {"val_accuracy": [0.5, 0.6]},
-                                           "b": {"val_accuracy": [0.5, 0.7, 0.8]}})
+    fig = plotting.plot_metric_comparison({"a": {"val_accuracy": [0.5, 0.6]}, "b": {"val_accuracy": [0.5, 0.7, 0.8]}})
     lines = fig.axes[0].get_lines()
     assert [line.get_label() for line in lines] == ["a", "b"]
     np.testing.assert_array_equal(lines[1].get_xdata(), [1, 2, 3])

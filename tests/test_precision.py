@@ -16,22 +16,25 @@ def test_flags_read_from_cpuinfo():
     assert native_bfloat16_flags("") == []
 
 
-@pytest.mark.parametrize("environ, machine, cpuinfo, policy", [
-    ({}, "x86_64", ZEN5, "mixed_bfloat16"),
-    ({}, "x86_64", SAPPHIRE_RAPIDS, "mixed_bfloat16"),
-    ({}, "x86_64", SKYLAKE, "float32"),
-    ({}, "AMD64", "", "float32"),  # Windows: no /proc/cpuinfo
-    ({}, "arm64", "", "float32"),  # Apple silicon
-    ({}, "aarch64", "flags : fp asimd bf16\n", "float32"),
-    ({"ONEDNN_MAX_CPU_ISA": "AVX2"}, "x86_64", ZEN5, "float32"),
-    ({"ONEDNN_MAX_CPU_ISA": "avx512_core"}, "x86_64", ZEN5, "float32"),
-    ({"ONEDNN_MAX_CPU_ISA": "AVX512_CORE_VNNI"}, "x86_64", ZEN5, "float32"),
-    ({"ONEDNN_MAX_CPU_ISA": "AVX512_CORE_BF16"}, "x86_64", ZEN5, "mixed_bfloat16"),
-    ({"ONEDNN_MAX_CPU_ISA": "ALL"}, "x86_64", ZEN5, "mixed_bfloat16"),
-    ({"TF_ENABLE_ONEDNN_OPTS": "0"}, "x86_64", ZEN5, "float32"),
-    ({"LECTURE_PRECISION": "float32"}, "x86_64", ZEN5, "float32"),
-    ({"LECTURE_PRECISION": "mixed_bfloat16"}, "arm64", "", "mixed_bfloat16"),
-])
+@pytest.mark.parametrize(
+    "environ, machine, cpuinfo, policy",
+    [
+        ({}, "x86_64", ZEN5, "mixed_bfloat16"),
+        ({}, "x86_64", SAPPHIRE_RAPIDS, "mixed_bfloat16"),
+        ({}, "x86_64", SKYLAKE, "float32"),
+        ({}, "AMD64", "", "float32"),  # Windows: no /proc/cpuinfo
+        ({}, "arm64", "", "float32"),  # Apple silicon
+        ({}, "aarch64", "flags : fp asimd bf16\n", "float32"),
+        ({"ONEDNN_MAX_CPU_ISA": "AVX2"}, "x86_64", ZEN5, "float32"),
+        ({"ONEDNN_MAX_CPU_ISA": "avx512_core"}, "x86_64", ZEN5, "float32"),
+        ({"ONEDNN_MAX_CPU_ISA": "AVX512_CORE_VNNI"}, "x86_64", ZEN5, "float32"),
+        ({"ONEDNN_MAX_CPU_ISA": "AVX512_CORE_BF16"}, "x86_64", ZEN5, "mixed_bfloat16"),
+        ({"ONEDNN_MAX_CPU_ISA": "ALL"}, "x86_64", ZEN5, "mixed_bfloat16"),
+        ({"TF_ENABLE_ONEDNN_OPTS": "0"}, "x86_64", ZEN5, "float32"),
+        ({"LECTURE_PRECISION": "float32"}, "x86_64", ZEN5, "float32"),
+        ({"LECTURE_PRECISION": "mixed_bfloat16"}, "arm64", "", "mixed_bfloat16"),
+    ],
+)
 def test_rule(environ, machine, cpuinfo, policy):
     chosen = training_precision(environ, machine=machine, cpuinfo=cpuinfo)
     assert chosen.policy == policy

@@ -50,8 +50,7 @@ TRAININGS = 9
 def test_every_training_runs_in_float32_without_bfloat16(isa):
     env = {k: v for k, v in os.environ.items() if k != "LECTURE_PRECISION"}
     env["ONEDNN_MAX_CPU_ISA"] = isa
-    done = subprocess.run([sys.executable, "-c", SMOKE], env=env, capture_output=True, text=True,
-                          timeout=1200)
+    done = subprocess.run([sys.executable, "-c", SMOKE], env=env, capture_output=True, text=True, timeout=1200)
     assert done.returncode == 0, f"under ONEDNN_MAX_CPU_ISA={isa}:\n{done.stdout}\n{done.stderr[-3000:]}"
     trained = [line for line in done.stdout.splitlines() if ": float32, loss" in line]
     assert len(trained) == TRAININGS, done.stdout

@@ -62,8 +62,9 @@ def _offline(key: str) -> Path:
     from lecture_utils import cache, data
 
     entry = data.REGISTRY[key]
-    if not any(root is not None and (root / entry.path).is_file()
-               for root in (data.mirror_dir(), cache.cache_dir() / "data")):
+    if not any(
+        root is not None and (root / entry.path).is_file() for root in (data.mirror_dir(), cache.cache_dir() / "data")
+    ):
         pytest.skip(f"{entry.path} is neither in LECTURE_DATA_DIR nor in the cache")
     return data.fetch(key)
 
@@ -92,8 +93,9 @@ def predictions(model, photos):
 
 def test_reader_loads_the_real_checkpoint(state):
     assert len(state) == 296
-    trainable = sum(v.size for k, v in state.items()
-                    if not k.endswith(("running_mean", "running_var", "num_batches_tracked")))
+    trainable = sum(
+        v.size for k, v in state.items() if not k.endswith(("running_mean", "running_var", "num_batches_tracked"))
+    )
     assert trainable == TRAINABLE_PARAMS
     assert state["_conv_stem.weight"].shape == (32, 3, 3, 3)
     assert state["_blocks.15._depthwise_conv.weight"].shape == (1152, 1, 3, 3)
@@ -105,8 +107,10 @@ def test_reader_loads_the_real_checkpoint(state):
 def _legacy_file(path: Path, payload: bytes, storages: bytes = pickle.dumps([], protocol=2)) -> Path:
     """A legacy torch file: magic, protocol and sys_info pickles, ``payload`` (the object
     pickle), then ``storages`` (the storage-key pickle and the raw storage data)."""
-    header = b"".join(pickle.dumps(obj, protocol=2) for obj in (
-        0x1950A86A20F9469CFC6C, 1001, {"protocol_version": 1001, "little_endian": True}))
+    header = b"".join(
+        pickle.dumps(obj, protocol=2)
+        for obj in (0x1950A86A20F9469CFC6C, 1001, {"protocol_version": 1001, "little_endian": True})
+    )
     path.write_bytes(header + payload + storages)
     return path
 
@@ -124,20 +128,39 @@ def _ints(*values: int) -> bytes:
 def _tensor(storage_key: str, numel: int, view, offset: int, size, stride) -> bytes:
     """Pickle opcodes for ``_rebuild_tensor_v2(<persistent storage>, offset, size, stride, ...)``."""
     view_ops = b"N" if view is None else b"(" + _text(view[0]) + _ints(*view[1:])[1:]
-    storage_id = (b"(" + _text("storage") + b"ctorch\nFloatStorage\n" + _text(storage_key)
-                  + _text("cpu") + b"K" + bytes([numel]) + view_ops + b"tQ")
-    return (b"ctorch._utils\n_rebuild_tensor_v2\n(" + storage_id + b"K" + bytes([offset])
-            + _ints(*size) + _ints(*stride) + b"\x89ccollections\nOrderedDict\n)RtR")
+    storage_id = (
+        b"("
+        + _text("storage")
+        + b"ctorch\nFloatStorage\n"
+        + _text(storage_key)
+        + _text("cpu")
+        + b"K"
+        + bytes([numel])
+        + view_ops
+        + b"tQ"
+    )
+    return (
+        b"ctorch._utils\n_rebuild_tensor_v2\n("
+        + storage_id
+        + b"K"
+        + bytes([offset])
+        + _ints(*size)
+        + _ints(*stride)
+        + b"\x89ccollections\nOrderedDict\n)RtR"
+    )
 
 
 def test_reader_honours_strides_offsets_and_storage_views(tmp_path):
     # One storage of 6 floats 0..5, seen as a transposed (2, 3) tensor and through a view.
-    payload = (b"\x80\x02ccollections\nOrderedDict\n)R("
-               + _text("transposed") + _tensor("0", 6, None, 0, (2, 3), (1, 2))
-               + _text("viewed") + _tensor("0", 6, ("0v", 2, 3), 1, (2,), (1,))
-               + b"u.")
-    storages = (pickle.dumps(["0"], protocol=2) + (6).to_bytes(8, "little")
-                + np.arange(6, dtype="<f4").tobytes())
+    payload = (
+        b"\x80\x02ccollections\nOrderedDict\n)R("
+        + _text("transposed")
+        + _tensor("0", 6, None, 0, (2, 3), (1, 2))
+        + _text("viewed")
+        + _tensor("0", 6, ("0v", 2, 3), 1, (2,), (1,))
+        + b"u."
+    )
+    storages = pickle.dumps(["0"], protocol=2) + (6).to_bytes(8, "little") + np.arange(6, dtype="<f4").tobytes()
     path = _legacy_file(tmp_path / "strided.pth", payload, storages)
     state = load_state_dict(path)
     np.testing.assert_array_equal(state["transposed"], [[0, 2, 4], [1, 3, 5]])
@@ -148,10 +171,13 @@ def test_reader_honours_strides_offsets_and_storage_views(tmp_path):
         load_state_dict(path)
 
 
-@pytest.mark.parametrize("module, name, argument", [
-    ("os", "system", "touch {marker}"),
-    ("builtins", "eval", "__import__('pathlib').Path({marker!r}).touch()"),
-])
+@pytest.mark.parametrize(
+    "module, name, argument",
+    [
+        ("os", "system", "touch {marker}"),
+        ("builtins", "eval", "__import__('pathlib').Path({marker!r}).touch()"),
+    ],
+)
 def test_reader_refuses_other_globals_without_running_them(tmp_path, module, name, argument):
     marker = tmp_path / "was-executed"
     arg = argument.format(marker=str(marker))
@@ -206,8 +232,9 @@ def test_conv_base_works_at_other_sizes(cache, model):
     assert base.layers[-1].name == pretrained.LAST_CONV_LAYER
     assert base.count_params() == model.count_params() - (1280 * 1000 + 1000)
     # Same ImageNet weights as the classifier.
-    np.testing.assert_array_equal(base.get_layer("block6d_dwconv").get_weights()[0],
-                                  model.get_layer("block6d_dwconv").get_weights()[0])
+    np.testing.assert_array_equal(
+        base.get_layer("block6d_dwconv").get_weights()[0], model.get_layer("block6d_dwconv").get_weights()[0]
+    )
 
 
 def test_elephant(predictions):
@@ -248,9 +275,8 @@ def _conv(x, w, stride=1, depthwise=False):
     out = np.zeros((w.shape[0], oh, ow))
     for i in range(k):
         for j in range(k):
-            patch = xp[:, i: i + stride * oh: stride, j: j + stride * ow: stride]
-            out += (w[:, 0, i, j, None, None] * patch if depthwise
-                    else np.einsum("oc,chw->ohw", w[:, :, i, j], patch))
+            patch = xp[:, i : i + stride * oh : stride, j : j + stride * ow : stride]
+            out += w[:, 0, i, j, None, None] * patch if depthwise else np.einsum("oc,chw->ohw", w[:, :, i, j], patch)
     return out
 
 
@@ -262,8 +288,9 @@ def _bn(x, state, prefix):
 def _reference_forward(image, state):
     """The PyTorch EfficientNet-Lite0 forward pass in NumPy (float64), on one (3, H, W) image."""
     relu6 = lambda t: np.clip(t, 0, 6)  # noqa: E731
-    strides = [s for r, s in zip([1, 2, 2, 3, 3, 4, 1], [1, 2, 2, 2, 1, 2, 1], strict=True)
-               for s in [s] + [1] * (r - 1)]
+    strides = [
+        s for r, s in zip([1, 2, 2, 3, 3, 4, 1], [1, 2, 2, 2, 1, 2, 1], strict=True) for s in [s] + [1] * (r - 1)
+    ]
     x = relu6(_bn(_conv(image, state["_conv_stem.weight"], 2), state, "_bn0"))
     for i, stride in enumerate(strides):
         p = f"_blocks.{i}"
@@ -319,13 +346,16 @@ def test_a_corrupt_cached_file_is_rebuilt(cache, model, tmp_path, monkeypatch):
 # -- input checks ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("images, match", [
-    (np.zeros((2, 224, 224)), r"\(N, H, W, 3\)"),
-    (np.zeros((1, 224, 224, 4)), r"\(N, H, W, 3\)"),
-    (np.zeros((224,)), r"\(N, H, W, 3\)"),
-    (np.full((1, 8, 8, 3), np.nan), "NaN"),
-    (np.array([["a"]]), "numeric"),
-])
+@pytest.mark.parametrize(
+    "images, match",
+    [
+        (np.zeros((2, 224, 224)), r"\(N, H, W, 3\)"),
+        (np.zeros((1, 224, 224, 4)), r"\(N, H, W, 3\)"),
+        (np.zeros((224,)), r"\(N, H, W, 3\)"),
+        (np.full((1, 8, 8, 3), np.nan), "NaN"),
+        (np.array([["a"]]), "numeric"),
+    ],
+)
 def test_preprocess_input_rejects_bad_images(images, match):
     with pytest.raises(ValueError, match=match):
         pretrained.preprocess_input(images)

@@ -14,9 +14,19 @@ from decimal import Decimal
 
 import jupytext
 import pytest
-
-from prose_numbers import (BOOK, ProseNumber, chapter_prose, executed_chapter, glue_names, glued_in,
-                           matches, numbers_in, output_numbers, prose_text, unbacked_numbers)
+from prose_numbers import (
+    BOOK,
+    ProseNumber,
+    chapter_prose,
+    executed_chapter,
+    glue_names,
+    glued_in,
+    matches,
+    numbers_in,
+    output_numbers,
+    prose_text,
+    unbacked_numbers,
+)
 from prose_numbers_allowed import ALLOWED
 
 CHAPTERS = sorted(BOOK.glob("[0-9][0-9]_*.md"))
@@ -25,8 +35,10 @@ CHAPTERS = sorted(BOOK.glob("[0-9][0-9]_*.md"))
 def _executed_or_skip(chapter):
     executed = executed_chapter(chapter)
     if executed is None:
-        message = (f"{chapter.name} has no executed copy in the book's jupyter-cache that matches "
-                   f"its code; run it first (pytest {chapter.relative_to(BOOK.parent)}).")
+        message = (
+            f"{chapter.name} has no executed copy in the book's jupyter-cache that matches "
+            f"its code; run it first (pytest {chapter.relative_to(BOOK.parent)})."
+        )
         if os.environ.get("LECTURE_REQUIRE_EXECUTED"):
             pytest.fail(message)
         pytest.skip(message)
@@ -40,7 +52,8 @@ def test_every_number_in_the_prose_is_backed(chapter):
     assert not missing, (
         f"{len(missing)} numbers in the prose of {chapter.name} are neither glued nor printed by "
         "the chapter (glue them, print them, or quote the lecture on the allow-list in "
-        "tests/prose_numbers_allowed.py):\n" + "\n".join(f"  {n.text!r} in …{n.context}…" for n in missing))
+        "tests/prose_numbers_allowed.py):\n" + "\n".join(f"  {n.text!r} in …{n.context}…" for n in missing)
+    )
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda path: path.stem)
@@ -64,19 +77,26 @@ def test_the_allow_list_names_chapters_and_numbers_that_exist():
 
 
 def test_code_maths_roles_and_names_are_not_prose():
-    text = ("VGG16 has {glue:text}`vgg_params:,` weights, `block5_conv1` and $10^{-3}$; "
-            "see {numref}`fig-2`, [a link](https://example.org/3), ResNet50 and Lite0 "
-            "(keras-team/keras#20285).\n"
-            "```python\nx = 42\n```\n:::{admonition} Exercise\n:class: tip\n:::\n")
+    text = (
+        "VGG16 has {glue:text}`vgg_params:,` weights, `block5_conv1` and $10^{-3}$; "
+        "see {numref}`fig-2`, [a link](https://example.org/3), ResNet50 and Lite0 "
+        "(keras-team/keras#20285).\n"
+        "```python\nx = 42\n```\n:::{admonition} Exercise\n:class: tip\n:::\n"
+    )
     assert numbers_in(prose_text(text)) == []
 
 
 def test_numbers_with_separators_decimals_and_percent_signs():
     found = numbers_in("3,000 photos, 98.2% accuracy, 0.25 and a 3×3 filter; filters 0–7.")
     assert [(n.text, n.value, n.decimals, n.percent) for n in found] == [
-        ("3,000", Decimal(3000), 0, False), ("98.2%", Decimal("98.2"), 1, True),
-        ("0.25", Decimal("0.25"), 2, False), ("3", 3, 0, False), ("3", 3, 0, False),
-        ("0", 0, 0, False), ("7", 7, 0, False)]
+        ("3,000", Decimal(3000), 0, False),
+        ("98.2%", Decimal("98.2"), 1, True),
+        ("0.25", Decimal("0.25"), 2, False),
+        ("3", 3, 0, False),
+        ("3", 3, 0, False),
+        ("0", 0, 0, False),
+        ("7", 7, 0, False),
+    ]
 
 
 def _number(text):
@@ -84,16 +104,19 @@ def _number(text):
     return number
 
 
-@pytest.mark.parametrize("prose, printed, backed", [
-    ("3000", "3,000 photos", True),
-    ("0.98", "accuracy 0.9828", True),       # rounded to the decimals written
-    ("98.3%", "accuracy 0.9828", True),      # a percentage of a printed fraction
-    ("98.2%", "accuracy 0.9828", False),     # rounded wrongly
-    ("2", "1.8 min", False),                 # integers are not rounded: "2 minutes" ≠ 1.8
-    ("99%", "test accuracy 0.9828", False),
-    ("2.7", "2.7 s per epoch", True),
-    ("0.00002", "learning_rate: 2e-05", True),
-])
+@pytest.mark.parametrize(
+    "prose, printed, backed",
+    [
+        ("3000", "3,000 photos", True),
+        ("0.98", "accuracy 0.9828", True),  # rounded to the decimals written
+        ("98.3%", "accuracy 0.9828", True),  # a percentage of a printed fraction
+        ("98.2%", "accuracy 0.9828", False),  # rounded wrongly
+        ("2", "1.8 min", False),  # integers are not rounded: "2 minutes" ≠ 1.8
+        ("99%", "test accuracy 0.9828", False),
+        ("2.7", "2.7 s per epoch", True),
+        ("0.00002", "learning_rate: 2e-05", True),
+    ],
+)
 def test_a_printed_number_backs_a_number_of_the_prose(prose, printed, backed):
     number = _number(prose)
     assert any(matches(number, value, percent) for value, percent in output_numbers(printed)) is backed
@@ -101,9 +124,11 @@ def test_a_printed_number_backs_a_number_of_the_prose(prose, printed, backed):
 
 def test_an_unbacked_number_is_reported(tmp_path):
     chapter = tmp_path / "99_test.md"
-    chapter.write_text("---\njupytext:\n  text_representation:\n    extension: .md\n    format_name: myst\n"
-                       "kernelspec:\n  name: python3\n  display_name: Python 3\n---\n\n"
-                       "It takes 2 minutes for 3000 photos.\n\n```{code-cell} ipython3\nprint(1)\n```\n")
+    chapter.write_text(
+        "---\njupytext:\n  text_representation:\n    extension: .md\n    format_name: myst\n"
+        "kernelspec:\n  name: python3\n  display_name: Python 3\n---\n\n"
+        "It takes 2 minutes for 3000 photos.\n\n```{code-cell} ipython3\nprint(1)\n```\n"
+    )
     executed = jupytext.read(chapter)
     executed.cells[1].outputs = [{"output_type": "stream", "name": "stdout", "text": "3000 photos in 1.8 min\n"}]
     assert [n.text for n in unbacked_numbers(chapter, executed, {})] == ["2"]

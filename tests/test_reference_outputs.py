@@ -17,7 +17,8 @@ import pytest
 import yaml
 from PIL import Image
 
-from export import notebooks, reference_outputs as ref
+from export import notebooks
+from export import reference_outputs as ref
 
 pytest_plugins = ["pytester"]
 
@@ -41,9 +42,11 @@ kernelspec:
 
 # The value printed comes from a file, so that the test can change what the cell prints
 # without changing its code (and so its key); the timing is random, as a real one is.
-CELLS = ["value = open('value.txt').read().strip()\nprint('accuracy', value)",
-         "import random\nprint(f'epoch 1 took {random.uniform(1, 9):.3f} s')",
-         "print('classes:', 10)"]
+CELLS = [
+    "value = open('value.txt').read().strip()\nprint('accuracy', value)",
+    "import random\nprint(f'epoch 1 took {random.uniform(1, 9):.3f} s')",
+    "print('classes:', 10)",
+]
 
 
 @pytest.fixture
@@ -65,8 +68,7 @@ def write_chapter(book, cells):
 
 
 def run(pytester, *options):
-    return pytester.runpytest_subprocess("--nbval", "--nbval-current-env", "-p", "no:cacheprovider",
-                                         *options, "book")
+    return pytester.runpytest_subprocess("--nbval", "--nbval-current-env", "-p", "no:cacheprovider", *options, "book")
 
 
 def test_reference_is_written_as_readable_yaml(pytester, chapter):
@@ -122,15 +124,18 @@ def test_keys_survive_edits_of_other_cells_and_of_comments():
     assert ref.cell_keys(["a = 1", "a = 1"]) == [keys[0], f"{keys[0]}-2"]
 
 
-@pytest.mark.parametrize(("reference", "test", "agree"), [
-    ("accuracy 0.912", "accuracy 0.919", True),   # one unit in the second digit at most
-    ("accuracy 0.912", "accuracy 0.935", False),
-    ("loss 1.25e-03", "loss 1.31e-03", True),
-    ("91.2% of 1000", "90.6% of 1000", True),
-    ("91.2% of 1000", "91.2% of 1001", False),     # integers are exact
-    ("shape (28, 28)", "shape (28, 27)", False),
-    ("accuracy 0.912", "precision 0.912", False),  # the words are exact
-])
+@pytest.mark.parametrize(
+    ("reference", "test", "agree"),
+    [
+        ("accuracy 0.912", "accuracy 0.919", True),  # one unit in the second digit at most
+        ("accuracy 0.912", "accuracy 0.935", False),
+        ("loss 1.25e-03", "loss 1.31e-03", True),
+        ("91.2% of 1000", "90.6% of 1000", True),
+        ("91.2% of 1000", "91.2% of 1001", False),  # integers are exact
+        ("shape (28, 28)", "shape (28, 27)", False),
+        ("accuracy 0.912", "precision 0.912", False),  # the words are exact
+    ],
+)
 def test_numbers_agree_to_stated_significant_digits(reference, test, agree):
     assert ref.texts_agree(reference, test) is agree
 
@@ -161,13 +166,18 @@ def test_every_cell_of_every_chapter_has_a_reference(chapter):
     """The same check nbval makes while running, made without running: a chapter edited since
     `make reference` shows here, in a second."""
     reference = ref.read_reference(chapter)
-    assert reference is not None, f"{chapter.name} has no reference outputs: run `make reference CHAPTERS=book/{chapter.name}`"
+    assert reference is not None, (
+        f"{chapter.name} has no reference outputs: run `make reference CHAPTERS=book/{chapter.name}`"
+    )
     code = [c.source for c in jupytext.read(chapter).cells if c.cell_type == "code"]
-    missing = [ref.first_code_line(source) for source, key in zip(code, ref.cell_keys(code))
-               if key not in reference["cells"]]
-    assert not missing, (f"{chapter.name}: {len(missing)} cells have no reference output (new, or "
-                         f"their code changed), the first: {missing[0]!r}. Run `make reference "
-                         f"CHAPTERS=book/{chapter.name}` and review the diff.")
+    missing = [
+        ref.first_code_line(source) for source, key in zip(code, ref.cell_keys(code)) if key not in reference["cells"]
+    ]
+    assert not missing, (
+        f"{chapter.name}: {len(missing)} cells have no reference output (new, or "
+        f"their code changed), the first: {missing[0]!r}. Run `make reference "
+        f"CHAPTERS=book/{chapter.name}` and review the diff."
+    )
 
 
 def test_the_install_cell_is_not_part_of_any_reference():

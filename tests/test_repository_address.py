@@ -27,11 +27,11 @@ def test_the_address_is_a_github_repository():
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.stem)
 def test_install_cell_installs_from_the_book_address(chapter):
     first = notebooks.chapter_notebook(chapter).cells[0]
-    assert "import lecture_utils" in first.source and "%pip install" in first.source, \
+    assert "import lecture_utils" in first.source and "%pip install" in first.source, (
         f"{chapter.name}: the notebook's first cell must install lecture_utils when it is missing"
+    )
     sources = re.findall(r'"git\+(https://[^"]+)"', first.source)
-    assert sources == [ADDRESS], (f"{chapter.name}'s notebook installs from {sources}, but "
-                                  f"_config.yml names {ADDRESS}")
+    assert sources == [ADDRESS], f"{chapter.name}'s notebook installs from {sources}, but _config.yml names {ADDRESS}"
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.stem)
@@ -43,8 +43,14 @@ def test_no_chapter_carries_its_own_install_cell(chapter):
 
 def test_no_other_file_names_another_address():
     """A copy of the address anywhere else in the sources must be this address."""
-    files = [*ROOT.glob("*.toml"), *ROOT.glob("*.txt"), *ROOT.glob("*.md"), *CHAPTERS,
-             *(ROOT / ".github" / "workflows").glob("*.yml"), *(ROOT / "_ext").glob("*.py")]
+    files = [
+        *ROOT.glob("*.toml"),
+        *ROOT.glob("*.txt"),
+        *ROOT.glob("*.md"),
+        *CHAPTERS,
+        *(ROOT / ".github" / "workflows").glob("*.yml"),
+        *(ROOT / "_ext").glob("*.py"),
+    ]
     for path in files:
         for url in re.findall(r"https://github\.com/[\w.-]+/lecture9[\w.-]*", path.read_text()):
             assert url.removesuffix(".git") == ADDRESS, f"{path.name} names {url}, _config.yml {ADDRESS}"

@@ -11,14 +11,15 @@ import os
 import keras
 import numpy as np
 import pytest
+from real_data import needs_mnist_mirror
 
 from lecture_utils import images, pretrained, trainings, transfer
 from lecture_utils.precision import training_precision
-from real_data import needs_mnist_mirror
 
 # A real training of the book, made small: 256 digits, one epoch, as the chapters train them.
-TINY = dataclasses.replace(trainings.MNIST_CONVNET, name="tiny", epochs=1, batch_size=64,
-                           train_images=256, precision="float32")
+TINY = dataclasses.replace(
+    trainings.MNIST_CONVNET, name="tiny", epochs=1, batch_size=64, train_images=256, precision="float32"
+)
 
 # Training in bfloat16 aborts inside oneDNN on a CPU without it: only there is it tried.
 _HARDWARE = training_precision({k: v for k, v in os.environ.items() if k != "LECTURE_PRECISION"})
@@ -118,8 +119,9 @@ def test_photo_fields_change_the_model_the_pipeline_and_the_key(tiny_photos):
     plain_batch = _first_batch(trainings.training_data(scratch)[0])[0].numpy()
     augmented_batch = _first_batch(trainings.training_data(augmented)[0])[0].numpy()
     assert plain_batch.shape == augmented_batch.shape and not np.allclose(plain_batch, augmented_batch)
-    np.testing.assert_array_equal(_first_batch(trainings.training_data(scratch)[1])[0],
-                                  _first_batch(trainings.training_data(augmented)[1])[0])
+    np.testing.assert_array_equal(
+        _first_batch(trainings.training_data(scratch)[1])[0], _first_batch(trainings.training_data(augmented)[1])[0]
+    )
     assert "Dropout" not in [type(layer).__name__ for layer in trainings.compiled_network(scratch).layers]
     assert "Dropout" in [type(layer).__name__ for layer in trainings.compiled_network(with_dropout).layers]
 
@@ -202,8 +204,9 @@ def test_the_three_transfer_trainings_run_and_load(tiny_photos):
     assert tuned_base.get_layer("block2a_conv").trainable and not tuned_base.get_layer("block1a_conv").trainable
     # The base stays in inference mode: its batch-norm statistics do not move.
     np.testing.assert_array_equal(tuned_base.get_layer("block1a_bn").moving_variance.numpy(), statistics)
-    assert not np.allclose(tuned_base.get_layer("block2a_conv").kernel.numpy(),
-                           base.get_layer("block2a_conv").kernel.numpy())
+    assert not np.allclose(
+        tuned_base.get_layer("block2a_conv").kernel.numpy(), base.get_layer("block2a_conv").kernel.numpy()
+    )
     assert trainings.cache_key(tuning) != trainings.cache_key(dataclasses.replace(tuning, unfreeze_from="block1a"))
     again = trainings.train_or_load(tuning)
     assert again.loaded and again.history == tuned.history
@@ -224,22 +227,26 @@ def test_the_book_trainings_follow_the_lecture():
     assert trainings.FEATURE_EXTRACTION.learning_rate == trainings.FROZEN_BASE.learning_rate == 2e-5
     assert trainings.FINE_TUNING.learning_rate == 1e-5 and trainings.FINE_TUNING.unfreeze_from == "block6a"
     assert trainings.FINE_TUNING.start_from == trainings.FROZEN_BASE
-    assert {t.precision for t in (trainings.FEATURE_EXTRACTION, trainings.FROZEN_BASE,
-                                  trainings.FINE_TUNING)} == {"float32"}
+    assert {t.precision for t in (trainings.FEATURE_EXTRACTION, trainings.FROZEN_BASE, trainings.FINE_TUNING)} == {
+        "float32"
+    }
     assert len(trainings.BOOK_TRAININGS) == 9
 
 
-@pytest.mark.parametrize("changes, message", [
-    ({"network": "resnet"}, "network must be one of"),
-    ({"data": "cats_vs_dogs_photos"}, "takes data='mnist'"),
-    ({"epochs": 0}, "epochs must be a positive integer"),
-    ({"schedule": "linear"}, "schedule must be one of"),
-    ({"learning_rate": None}, "a schedule needs a learning_rate"),
-    ({"precision": "float16"}, "precision must be one of"),
-    ({"dropout": 0.5}, "does not use dropout"),
-    ({"augmentation": {}}, "augmentation applies to photos"),
-    ({"name": "../x"}, "file-name-safe"),
-])
+@pytest.mark.parametrize(
+    "changes, message",
+    [
+        ({"network": "resnet"}, "network must be one of"),
+        ({"data": "cats_vs_dogs_photos"}, "takes data='mnist'"),
+        ({"epochs": 0}, "epochs must be a positive integer"),
+        ({"schedule": "linear"}, "schedule must be one of"),
+        ({"learning_rate": None}, "a schedule needs a learning_rate"),
+        ({"precision": "float16"}, "precision must be one of"),
+        ({"dropout": 0.5}, "does not use dropout"),
+        ({"augmentation": {}}, "augmentation applies to photos"),
+        ({"name": "../x"}, "file-name-safe"),
+    ],
+)
 def test_a_bad_specification_says_what_is_wrong(changes, message):
     with pytest.raises(ValueError, match=message):
         dataclasses.replace(TINY, **changes)
@@ -253,8 +260,13 @@ def test_train_or_load_takes_a_training():
 def test_float32_copy_keeps_weights_and_names():
     keras.config.set_dtype_policy("mixed_bfloat16")
     try:
-        model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, activation="relu", name="hidden"),
-                                  keras.layers.Dense(1, name="out")])
+        model = keras.Sequential(
+            [
+                keras.Input((4,)),
+                keras.layers.Dense(3, activation="relu", name="hidden"),
+                keras.layers.Dense(1, name="out"),
+            ]
+        )
     finally:
         keras.config.set_dtype_policy("float32")
     model.compile(optimizer="rmsprop", loss="mse")

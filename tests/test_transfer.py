@@ -57,8 +57,11 @@ def test_inference_mode_keeps_statistics_and_trains_unfrozen_layers(tmp_path):
     model.save(tmp_path / "m.keras")
     loaded = keras.models.load_model(tmp_path / "m.keras")
     np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0), rtol=1e-6)
-    assert [layer.trainable for layer in loaded.get_layer("conv_base").model.layers if layer.weights] == \
-        [layer.trainable for layer in base.layers if layer.weights] == [False, False, True, True]
+    assert (
+        [layer.trainable for layer in loaded.get_layer("conv_base").model.layers if layer.weights]
+        == [layer.trainable for layer in base.layers if layer.weights]
+        == [False, False, True, True]
+    )
 
 
 def test_inference_mode_rejects_a_plain_layer():
@@ -88,8 +91,12 @@ def test_extract_features_is_the_base_on_preprocessed_photos():
     assert features.shape == (5, 16, 16, 4) and features.dtype == np.float32
     expected = np.asarray(base(pretrained.preprocess_input(photos), training=False))
     np.testing.assert_allclose(features, expected, rtol=1e-5, atol=1e-6)
-    np.testing.assert_allclose(transfer.extract_features(base, photos, preprocess=lambda x: x / 255.0),
-                               np.asarray(base(photos / 255.0, training=False)), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        transfer.extract_features(base, photos, preprocess=lambda x: x / 255.0),
+        np.asarray(base(photos / 255.0, training=False)),
+        rtol=1e-5,
+        atol=1e-6,
+    )
     with pytest.raises(ValueError, match="uint8"):
         transfer.extract_features(base, photos.astype("float32"))
     with pytest.raises(ValueError, match="batch_size"):
@@ -122,8 +129,9 @@ def test_transplant_base_copies_changed_layers_only():
     conv = tuned.get_layer("block2a_conv")
     conv.set_weights([w + 1 for w in conv.get_weights()])
     assert transfer.transplant_base(classifier, tuned) == ["block2a_conv"]
-    np.testing.assert_array_equal(classifier.get_layer("block2a_conv").kernel.numpy(),
-                                  tuned.get_layer("block2a_conv").kernel.numpy())
+    np.testing.assert_array_equal(
+        classifier.get_layer("block2a_conv").kernel.numpy(), tuned.get_layer("block2a_conv").kernel.numpy()
+    )
     with pytest.raises(ValueError, match="no layers named"):
         transfer.transplant_base(keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)]), tuned)
 
@@ -141,8 +149,9 @@ def test_plot_training_phases_joins_and_marks_the_phases():
     np.testing.assert_array_equal(accuracy_axes.lines[0].get_ydata(), [0.5, 0.6, 0.7])
     assert accuracy_axes.lines[2].get_xdata()[0] == 2.5  # the dashed line between the phases
     assert [t.get_text() for t in accuracy_axes.texts] == ["frozen", "tuned"]
-    smoothed = plotting.plot_training_phases({"frozen": first, "tuned": second}, metrics=["loss"],
-                                             smooth=lambda v: v * 0)
+    smoothed = plotting.plot_training_phases(
+        {"frozen": first, "tuned": second}, metrics=["loss"], smooth=lambda v: v * 0
+    )
     assert not smoothed.axes[0].lines[0].get_ydata().any()
     with pytest.raises(ValueError, match="val_loss|loss"):
         plotting.plot_training_phases({"frozen": {"loss": [1]}}, metrics=["loss"])

@@ -91,8 +91,10 @@ def main(pdf: Path, manifest_path: Path, shots: Path | None) -> list[str]:
             for i in sorted({0, *(sorted(caption_pages.values())[:1]), n_pages - 1}):
                 Image.open(renders[i]).save(shots / f"pdf_page_{i + 1:03d}.png")
     size = pdf.stat().st_size
-    print(f"pdf: {n_pages} pages, {size / 2**20:.1f} MiB, {n_images} images for {manifest['figures']} figures, "
-          f"{len(manifest['titles'])} chapter titles, {coloured} pages with colour")
+    print(
+        f"pdf: {n_pages} pages, {size / 2**20:.1f} MiB, {n_images} images for {manifest['figures']} figures, "
+        f"{len(manifest['titles'])} chapter titles, {coloured} pages with colour"
+    )
     return problems
 
 

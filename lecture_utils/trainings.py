@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import json
 import math
 import time
@@ -63,6 +64,7 @@ __all__ = [
     "cache_entries",
     "compiled_network",
     "training_data",
+    "mnist_digits",
     "float32_copy",
     "smooth_curve",
 ]
@@ -314,20 +316,33 @@ NETWORKS = {
 }
 
 
-def _mnist_digits():
+@functools.lru_cache(maxsize=1)
+def mnist_digits():
+    """MNIST as the networks take it: ``((x_train, y_train), (x_test, y_test))``, read-only.
+
+    ``x`` is float32 in [0, 1] of shape (n, 28, 28, 1), ``y`` the digits 0–9.  One copy per
+    process (220 MB), shared by every MNIST training and the chapter: each training's input
+    pipeline keeps a reference to its arrays, and a copy per training took chapter 3's kernel
+    past 2 GB.
+    """
     from .data import load_mnist
 
     (train_images, train_labels), (test_images, test_labels) = load_mnist()
-    return (
-        ((train_images[..., None] / 255.0).astype("float32"), train_labels),
-        ((test_images[..., None] / 255.0).astype("float32"), test_labels),
+    arrays = (
+        (train_images[..., None] / 255.0).astype("float32"),
+        train_labels,
+        (test_images[..., None] / 255.0).astype("float32"),
+        test_labels,
     )
+    for array in arrays:
+        array.flags.writeable = False
+    return (arrays[0], arrays[1]), (arrays[2], arrays[3])
 
 
 def _mnist_pipelines(training):
     from .images import array_batches
 
-    (x_train, y_train), (x_test, y_test) = _mnist_digits()
+    (x_train, y_train), (x_test, y_test) = mnist_digits()
     n = training_size(training)
     return (
         array_batches(x_train[:n], y_train[:n], training.batch_size, shuffle=True, seed=training.seed),

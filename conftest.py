@@ -36,6 +36,7 @@ import threading
 import time
 from pathlib import Path
 
+import nbval.kernel
 import nbval.plugin
 import yaml
 
@@ -141,6 +142,36 @@ def _kernel_memory_limit(kernel, name):
         _NO_LIMIT.append("the kernel's process id is unknown")
         return None
     return KernelMemoryLimit(pid, limit, name)
+
+
+KERNEL_DIED = (
+    "The chapter's kernel died while this cell ran: the out-of-memory killer stops a kernel that "
+    "goes past LECTURE_KERNEL_MEMORY_LIMIT (the memory summary at the end says whether it did)."
+)
+_await_reply = nbval.kernel.RunningKernel.await_reply
+
+
+def _await_reply_while_alive(self, msg_id, timeout=None):
+    """nbval's wait for a cell's reply, which fails at once when the kernel is dead.
+
+    nbval alone waits the whole cell timeout (an hour here) for the reply of a kernel that the
+    memory limit killed; this waits in slices of 10 s and checks in between that it lives.
+    """
+    from queue import Empty
+
+    deadline = None if timeout is None else time.monotonic() + float(timeout)
+    while True:
+        left = 10.0 if deadline is None else min(10.0, deadline - time.monotonic())
+        try:
+            return _await_reply(self, msg_id, timeout=max(left, 0.0))
+        except Empty:
+            if not self.is_alive():
+                raise RuntimeError(KERNEL_DIED) from None
+            if deadline is not None and time.monotonic() >= deadline:
+                raise
+
+
+nbval.kernel.RunningKernel.await_reply = _await_reply_while_alive
 
 
 MISSING_REFERENCE = (

@@ -50,3 +50,20 @@ def test_a_broken_cell_fails_the_run(pytester):
     result = run(pytester)
     assert result.ret != 0
     result.stdout.fnmatch_lines(["*deliberately broken*"])
+
+
+def test_a_kernel_that_dies_fails_its_cell_at_once(pytester):
+    # As when the memory limit's OOM killer stops it: nbval alone would wait the cell timeout.
+    make_chapter(pytester, "x = 1", "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)", "y = 2")
+    result = pytester.runpytest_subprocess(
+        "--nbval-lax",
+        "--nbval-current-env",
+        "--nbval-cell-timeout=600",
+        "-p",
+        "no:cacheprovider",
+        "book",
+        timeout=300,
+    )
+    assert result.ret != 0
+    result.stdout.fnmatch_lines(["*kernel died while this cell ran*"])
+    assert result.duration < 120

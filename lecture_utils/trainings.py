@@ -525,22 +525,22 @@ AUGMENTED = dataclasses.replace(
     FROM_SCRATCH, name="cats_vs_dogs_augmented", epochs=30, dropout=0.5, augmentation=dict(LECTURE_AUGMENTATION)
 )
 
-#: Way 1 of chapter 6: Dense(256) + Dropout(0.5) on the stored features (RMSprop 2e-5, as the
-#: lecture).  Validation batches of 32: a batch of 100 photos through EfficientNet-Lite0 holds
-#: about 0.4 GB more activations, and 2 GB must hold it all.
-FEATURE_EXTRACTION = Training(
-    "cats_vs_dogs_feature_extraction",
-    "dense_on_features",
-    "cats_vs_dogs_features",
-    epochs=10,
+# What the transfer-learning trainings share, as in the lecture: RMSprop at 2e-5, batches of
+# 20, a Dense(256) head.  Validation batches of 32: a batch of 100 photos through
+# EfficientNet-Lite0 holds about 0.4 GB more activations, and 2 GB must hold it all.
+_TRANSFER = dict(
     batch_size=20,
     optimizer="RMSprop",
     learning_rate=2e-5,
     loss="binary_crossentropy",
     validation_batch_size=32,
     precision=TRANSFER_PRECISION.policy,
-    dropout=0.5,
     dense_units=256,
+)
+
+#: Way 1 of chapter 6: Dense(256) + Dropout(0.5) on the stored features.
+FEATURE_EXTRACTION = Training(
+    "cats_vs_dogs_feature_extraction", "dense_on_features", "cats_vs_dogs_features", epochs=10, dropout=0.5, **_TRANSFER
 )
 
 #: Way 2: the frozen EfficientNet-Lite0 base + Flatten + Dense(256) + Dense(1), on augmented photos.
@@ -549,14 +549,8 @@ FROZEN_BASE = Training(
     "frozen_efficientnet_lite0",
     "cats_vs_dogs_photos",
     epochs=5,
-    batch_size=20,
-    optimizer="RMSprop",
-    learning_rate=2e-5,
-    loss="binary_crossentropy",
-    validation_batch_size=32,
-    precision=TRANSFER_PRECISION.policy,
     augmentation=dict(LECTURE_AUGMENTATION),
-    dense_units=256,
+    **_TRANSFER,
 )
 
 #: Way 3: way 2's trained model with the base unfrozen from block6a on (like ``block5_conv1``

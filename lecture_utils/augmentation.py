@@ -1,6 +1,6 @@
 """The lecture's augmentation as one random affine map per image, resampled once.
 
-:func:`lecture_utils.images.augmentation_layers` rebuilds the lecture's ``ImageDataGenerator``
+:func:`lecture_utils.images.augmentation_layers` rebuilds the lecture's (Keras 2) data generator
 from five Keras preprocessing layers.  Four of them (rotation, shift, shear, zoom) each
 resample the whole batch with bilinear interpolation, so an augmented batch is interpolated
 four times — four times the work, and four times the blur.  The generator itself composed its
@@ -41,7 +41,7 @@ from ._checks import real_in
 
 __all__ = ["RandomAffine", "affine_from_settings", "GENERATOR_SETTINGS"]
 
-#: The ``ImageDataGenerator`` settings :meth:`RandomAffine.from_settings` understands, with
+#: The data-generator settings :meth:`RandomAffine.from_settings` understands, with
 #: the generator's defaults (no transformation).
 GENERATOR_SETTINGS = {
     "rotation_range": 0.0,
@@ -65,7 +65,7 @@ class RandomAffine(keras.layers.Layer):
 
     The same random transformations as :func:`lecture_utils.images.augmentation_layers` with
     the same settings (see the module docstring), composed into one matrix per image and
-    applied with a single ``keras.ops.image.affine_transform``, as ``ImageDataGenerator`` did.
+    applied with a single ``keras.ops.image.affine_transform``, as the lecture's data generator did.
     The result differs from the five layers' only in being interpolated once instead of four
     times (sharper), and in filling the border from the original image's edge rather than from
     the edges of intermediate images.
@@ -84,7 +84,7 @@ class RandomAffine(keras.layers.Layer):
         (vertically), either way; in [0, 1).
     shear : float
         Largest horizontal shear factor (pixels of sideways shift per row), either way; in
-        [0, 1).  0.2 is about 11°.  Not degrees: ``ImageDataGenerator`` read its
+        [0, 1).  0.2 is about 11°.  Not degrees: the lecture's data generator read its
         ``shear_range`` in degrees, which made the lecture's 0.2 invisible.
     zoom : float
         Largest zoom, as a fraction: the width and the height are each scaled by a factor
@@ -155,7 +155,7 @@ class RandomAffine(keras.layers.Layer):
 
     @classmethod
     def from_settings(cls, settings: dict, seed: int | None = None, **kwargs) -> "RandomAffine":
-        """The layer for ``ImageDataGenerator``-style settings such as ``LECTURE_AUGMENTATION``.
+        """The layer for data-generator-style settings such as ``LECTURE_AUGMENTATION``.
 
         Parameters
         ----------

@@ -272,6 +272,14 @@ class MystNotebook(nbval.plugin.IPyNbFile):
             )
             self.exact = not differences
             _COMPARISON[self.path.stem] = differences
+            if any(d.startswith("precision ") for d in differences):
+                # Models trained in another precision are other models: their numbers differ in
+                # more than the last digits. The cells still run and the chapter's own asserts
+                # still check its results; their printed outputs are not compared.
+                _UNCOMPARED.add(self.path.stem)
+                for cell in code:
+                    cell.metadata.setdefault("tags", []).append("nbval-ignore-output")
+                return set()
         chapter_code = [cell for cell in code if not notebooks.is_install_cell(cell)]
         keys = dict(zip(map(id, chapter_code), reference_outputs.cell_keys([c.source for c in chapter_code])))
         missing = set()
@@ -318,6 +326,7 @@ class MystNotebook(nbval.plugin.IPyNbFile):
 
 
 _COMPARISON = {}  # chapter -> how its environment differs from its references' (empty: exact)
+_UNCOMPARED = set()  # chapters run in another precision than their references: not compared
 _WRITTEN = []  # reference files written by --write-reference
 
 
@@ -385,6 +394,12 @@ def pytest_terminal_summary(terminalreporter):
             else f"to {reference_outputs.SIGNIFICANT_DIGITS} significant digits, figures within "
             f"{reference_outputs.FIGURE_HASH_TOLERANCE} hash bits, since here " + "; ".join(differences)
         )
+        if chapter in _UNCOMPARED:
+            how = "not compared with the references (only run, with the chapter's asserts), since here " + "; ".join(
+                d for d in differences if d.startswith("precision ")
+            )
+            terminalreporter.write_line(f"{chapter}: outputs {how}")
+            continue
         terminalreporter.write_line(f"{chapter}: outputs compared with the references {how}")
     for path in _WRITTEN:
         terminalreporter.write_line(f"reference outputs written: {path}" if isinstance(path, Path) else str(path))

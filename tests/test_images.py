@@ -214,3 +214,16 @@ def test_array_batches_gathers_batches_in_order_or_shuffled_reproducibly():
     assert epoch_orders(3) == [first, second]  # and the same sequence from run to run
     with pytest.raises(ValueError, match="same length"):
         images.array_batches(x, y[:5], 4)
+
+
+def test_the_pipelines_run_without_the_autotuner_whose_thread_stalls_each_iterator_end():
+    x = np.zeros((6, 8, 8, 3), dtype=np.uint8)
+    y = np.zeros(6)
+    augment = images.augmentation_layers(seed=1)
+    for dataset in (
+        images.array_batches(x.astype(np.float16), y, 4),
+        images.make_dataset(x, y, batch_size=4, shuffle=True),
+        images.make_dataset(x, y, batch_size=4, augment=augment),
+    ):
+        assert dataset.options().autotune.enabled is False
+        assert sum(len(bx) for bx, _ in dataset) == 6

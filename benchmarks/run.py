@@ -1,9 +1,13 @@
-"""Benchmark the whole book on this machine: each chapter cold and warm, every training's
-throughput against the CPU's own measured peak, and the input pipeline against naive decoding.
+"""Benchmark the whole book on this machine, in one run: the CPU's peak in float32 and bfloat16,
+each chapter cold and warm, every training's throughput and cores busy against that peak (as
+trained by the cold run, and in fresh processes by ``steady_state.py``), the whole book's cold
+time against the time its training FLOPs would take at the peak, and the input pipeline against
+naive decoding.
 
 Usage (from the repository root, after `make env`)::
 
-    LECTURE_DATA_DIR=/path/to/mirror .venv/bin/python benchmarks/run.py [--chapters 03 04] [--output FILE]
+    LECTURE_DATA_DIR=/path/to/mirror .venv/bin/python benchmarks/run.py [--chapters 03 04]
+        [--runs 10] [--output FILE]
 
 "Cold" runs each chapter with an empty ``LECTURE_CACHE_DIR`` (nothing trained, weights not
 converted); "warm" runs it again with the cache the cold run left.  Peak memory is the largest
@@ -129,6 +133,7 @@ def training_table(models_dir: Path, peak: dict) -> list[dict]:
         # underestimate.
         achieved = flops * images_per_s
         reference = peak["bfloat16" if training.precision == "mixed_bfloat16" else "float32"]["conv3x3"]
+        total = flops * entry.meta["examples_per_epoch"] * epochs
         rows.append(
             {
                 "training": training.name,
@@ -139,6 +144,9 @@ def training_table(models_dir: Path, peak: dict) -> list[dict]:
                 "images/s": images_per_s,
                 "GFLOP/s": achieved / 1e9,
                 "÷ peak": achieved / reference,
+                "cores busy": entry.meta.get("cores_busy", "not recorded"),
+                "TFLOP": total / 1e12,
+                "s at peak": total / reference,
             }
         )
     return rows
@@ -246,8 +254,11 @@ def markdown_table(rows: list[dict]) -> str:
 
 
 def main():
+    import steady_state
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--chapters", nargs="*", help="chapter number prefixes, e.g. 03 04 (default: all)")
+    parser.add_argument("--runs", type=int, default=10, help="fresh-process runs of each training (0: none)")
     parser.add_argument("--output", type=Path, default=ROOT / "benchmarks" / "results.md")
     args = parser.parse_args()
 
@@ -261,6 +272,7 @@ def main():
     peak = {dtype: measured_peak_flops(dtype) for dtype in ("float32", "bfloat16")}
     report.append("## Peak of this CPU (GFLOP/s)\n")
     report.append(markdown_table([{"dtype": d, **{k: v / 1e9 for k, v in p.items()}} for d, p in peak.items()]))
+    print("\n".join(report), flush=True)
 
     rows = []
     with tempfile.TemporaryDirectory(prefix="lecture9-bench-") as cache:
@@ -278,17 +290,41 @@ def main():
                 }
             )
             print(markdown_table(rows[-1:]), flush=True)
-        rows.append(
-            {
-                "chapter": "whole book",
-                "cold s": sum(r["cold s"] for r in rows),
-                "warm s": sum(r["warm s"] for r in rows),
-                "peak GiB (cold)": max(r["peak GiB (cold)"] for r in rows),
-                "peak GiB (warm)": max(r["peak GiB (warm)"] for r in rows),
-            }
-        )
-        report += ["## Chapters\n", markdown_table(rows)]
-        report += ["## Trainings (from the cold run)\n", markdown_table(training_table(Path(cache) / "models", peak))]
+        book = {
+            "chapter": "whole book",
+            "cold s": sum(r["cold s"] for r in rows),
+            "warm s": sum(r["warm s"] for r in rows),
+            "peak GiB (cold)": max(r["peak GiB (cold)"] for r in rows),
+            "peak GiB (warm)": max(r["peak GiB (warm)"] for r in rows),
+        }
+        report += ["## Chapters\n", markdown_table([*rows, book])]
+        trained = training_table(Path(cache) / "models", peak)
+        report += ["## Trainings (as the cold run trained them)\n", markdown_table(trained)]
+        at_peak = sum(row.get("s at peak", 0) for row in trained)
+        if len(chapters) == len(list(BOOK.glob("[0-9][0-9]_*.md"))) and at_peak:
+            report.append(
+                f"The whole book cold: {book['cold s']:.0f} s, against {at_peak:.0f} s for its training FLOPs at "
+                f"the peak of their precision: {book['cold s'] / at_peak:.1f} ×.\n"
+            )
+        print("\n".join(report[-3:]), flush=True)
+        if args.runs:
+            # The fresh-process runs need what the cold run left in the cache (features, weights).
+            before = os.environ.get("LECTURE_CACHE_DIR")
+            os.environ.update(env)
+            try:
+                steady = [
+                    steady_state.summary(
+                        [steady_state.run_fresh(ROOT, *configuration) for _ in range(args.runs)],
+                        {d: p["conv3x3"] for d, p in peak.items()},
+                    )
+                    for configuration in steady_state.CONFIGURATIONS
+                ]
+            finally:
+                if before is None:
+                    os.environ.pop("LECTURE_CACHE_DIR")
+                else:
+                    os.environ["LECTURE_CACHE_DIR"] = before
+            report += [f"## Trainings in fresh processes ({args.runs} runs each)\n", markdown_table(steady)]
     report += ["## Input pipeline (cats vs. dogs, 3000 training photos)\n", markdown_table([pipeline_ratio()])]
 
     text = "\n".join(report)

@@ -9,11 +9,14 @@ the features and the frozen-base model, as after one run of chapter 6)::
 Each configuration (a book training, in its own precision, and the cats-vs-dogs and MNIST
 ConvNets also in the other one) is run ``--runs`` times, each in a fresh Python process, for
 two epochs of the book's own input pipeline on a shortened training set; the second epoch is
-measured. A training step's cost is 3 × the forward multiply-adds of its trainable layers and 2
-× or 1 × those of frozen layers (see ``run.forward_flops``), times 2 FLOPs each. ``--tree``
-runs the trainings of another checkout (e.g. a ``git worktree`` of an older commit) with this
-script, for before/after comparisons on one machine. It prints numbers; it does not pass or
-fail.
+measured. Each process also measures the peak of its precision just before and after its
+training ("own peak"): a shared host's speed can drift from minute to minute, and the
+ratio to the peak of the same minute shows what the training itself does. A training step's
+cost is 3 × the forward multiply-adds of its trainable layers and 2 × or 1 × those of frozen
+layers (see ``run.forward_flops``), times 2 FLOPs each. ``--tree`` runs the trainings of
+another checkout (e.g. a ``git worktree`` of an older commit) with this script, and
+``--before`` another one alternately with it, for before/after comparisons on one machine. It
+prints numbers; it does not pass or fail.
 """
 
 from __future__ import annotations
@@ -69,6 +72,7 @@ def training_flops_per_example(training, model) -> int:
 def measure(name: str, precision: str | None, train_images: int | None) -> dict:
     """Two epochs of a book training; wall and CPU seconds of the second, split into its parts."""
     import keras
+    from run import measured_peak_flops
 
     import lecture_utils
     from lecture_utils import trainings
@@ -99,7 +103,11 @@ def measure(name: str, precision: str | None, train_images: int | None) -> dict:
             self._mark("end")
 
     # As trainings.train_or_load calls it: the datasets shuffle themselves.
+    dtype = "bfloat16" if training.precision == "mixed_bfloat16" else "float32"
+    peak_before = measured_peak_flops(dtype, seconds=1.5)["conv3x3"]
     model.fit(train, validation_data=validation, epochs=2, shuffle=False, verbose=0, callbacks=[Clock()])
+    # The machine's own speed drifts (a shared host, turbo); the peak is measured around each run.
+    own_peak = (peak_before + measured_peak_flops(dtype, seconds=1.5)["conv3x3"]) / 2
 
     def span(a, b):
         return clock[b][0] - clock[a][0], clock[b][1] - clock[a][1]
@@ -125,6 +133,7 @@ def measure(name: str, precision: str | None, train_images: int | None) -> dict:
         "cores busy training": train_cpu / train_s,
         "cores busy validating": val_cpu / val_s,
         "flops/image": training_flops_per_example(training, model),
+        "own peak": own_peak,
         "lecture_utils": str(Path(lecture_utils.__file__).parent),
     }
 
@@ -157,6 +166,7 @@ def summary(runs: list[dict], peak: dict) -> dict:
     first = runs[0]
     reference = peak["bfloat16" if first["precision"] == "mixed_bfloat16" else "float32"]
     median = statistics.median(rates)
+    own = [r["images/s"] * r["flops/image"] / r["own peak"] for r in runs]
     return {
         "training": first["training"],
         "precision": first["precision"],
@@ -165,6 +175,8 @@ def summary(runs: list[dict], peak: dict) -> dict:
         "spread": (max(rates) - min(rates)) / median,
         "GFLOP/s": median * first["flops/image"] / 1e9,
         "÷ peak": median * first["flops/image"] / reference,
+        "÷ own peak": statistics.median(own),
+        "its spread": (max(own) - min(own)) / statistics.median(own),
         "cores busy (min)": min(r["cores busy"] for r in runs),
         "cores busy training (min)": min(r["cores busy training"] for r in runs),
         "validation images/s": statistics.median(r["validation images/s"] for r in runs),

@@ -229,7 +229,7 @@ class TrainingRun:
         The ``.keras`` file.
     meta : dict
         What was recorded with the model: ``settings``, ``keras``, ``trained_at``,
-        ``examples_per_epoch``.
+        ``examples_per_epoch``, ``cores_busy`` (absent in models trained before it was kept).
     origin : {"trained", "cache", "class folder", "store"}
         Trained now, or loaded from the user's cache, the class folder or the model store.
     source : str
@@ -851,7 +851,7 @@ def train_or_load(training: Training) -> TrainingRun:
             return run
         train, validation = training_data(training)
         progress = training_progress(training.name, training.epochs, training.steps_per_epoch)
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         # [fit]
         history = model.fit(
             train, validation_data=validation, epochs=training.epochs, shuffle=False, verbose=0, callbacks=[progress]
@@ -860,6 +860,8 @@ def train_or_load(training: Training) -> TrainingRun:
         seconds = time.perf_counter() - start
         values = {k: [float(v) for v in vs] for k, vs in history.history.items()}
         meta = {
+            # CPU seconds of all the kernel's threads per second: how many cores the training used.
+            "cores_busy": round((time.process_time() - cpu_start) / seconds, 2),
             "settings": training.settings(),
             "keras": keras.__version__,
             "trained_at": time.strftime("%Y-%m-%dT%H:%M:%S"),

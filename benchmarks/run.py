@@ -246,7 +246,9 @@ def markdown_table(rows: list[dict]) -> str:
     keys = list(dict.fromkeys(k for row in rows for k in row))
 
     def fmt(v):
-        return f"{v:,.3g}" if isinstance(v, float) else str(v)
+        if not isinstance(v, float):
+            return str(v)
+        return f"{v:,.0f}" if abs(v) >= 1000 else f"{v:.3g}"
 
     lines = ["| " + " | ".join(keys) + " |", "|" + "---|" * len(keys)]
     lines += ["| " + " | ".join(fmt(row.get(k, "")) for k in keys) + " |" for row in rows]

@@ -84,6 +84,14 @@ def forward_flops(model, training: bool = False) -> int:
     return int(total)
 
 
+def training_flops_per_example(training, model) -> int:
+    """FLOPs of one training step per example: the model's, or only the head's on stored features."""
+    if training.data == "cats_vs_dogs_features":
+        # Trained on features computed once beforehand: only the dense head runs.
+        return sum(3 * _layer_flops(x) for x in _leaf_layers(model) if x.trainable and x.trainable_weights)
+    return forward_flops(model, training=True)
+
+
 def _layer_flops(layer) -> int:
     from lecture_utils.architectures import layer_multiply_adds
 
@@ -121,14 +129,7 @@ def training_table(models_dir: Path, peak: dict) -> list[dict]:
             continue
         epochs = len(next(iter(entry.history.values()), []))
         images_per_s = entry.meta["examples_per_epoch"] * epochs / entry.seconds
-        model = keras.models.load_model(entry.path)
-        if training.data == "cats_vs_dogs_features":
-            # Trained on features computed once beforehand: only the dense head ran.
-            flops = sum(
-                3 * _layer_flops(layer) for layer in _leaf_layers(model) if layer.trainable and layer.trainable_weights
-            )
-        else:
-            flops = forward_flops(model, training=True)
+        flops = training_flops_per_example(training, keras.models.load_model(entry.path))
         # The recorded seconds include the validation passes, which are not counted: a slight
         # underestimate.
         achieved = flops * images_per_s

@@ -60,19 +60,10 @@ CONFIGURATIONS = [
 # One measurement, in a fresh process
 
 
-def training_flops_per_example(training, model) -> int:
-    """FLOPs of one training step per example: the model's, or only the head's on stored features."""
-    from run import _layer_flops, _leaf_layers, forward_flops
-
-    if training.data == "cats_vs_dogs_features":
-        return sum(3 * _layer_flops(x) for x in _leaf_layers(model) if x.trainable and x.trainable_weights)
-    return forward_flops(model, training=True)
-
-
 def measure(name: str, precision: str | None, train_images: int | None) -> dict:
     """Two epochs of a book training; wall and CPU seconds of the second, split into its parts."""
     import keras
-    from run import measured_peak_flops
+    from run import measured_peak_flops, training_flops_per_example
 
     import lecture_utils
     from lecture_utils import trainings

@@ -1,6 +1,6 @@
 """The input pipeline for real photos: decode once, keep uint8, rescale per batch, augment.
 
-The lecture's ``ImageDataGenerator`` decoded, resized and rescaled every JPEG again in every
+The lecture's (Keras 2) data generator decoded, resized and rescaled every JPEG again in every
 epoch.  Here the photos are decoded and resized once, in parallel with ``tf.data``, into a
 uint8 array of shape (N, 150, 150, 3) — 67.5 kB per photo, 270 MB for the lecture's 4000 — and
 only each batch is turned into float32 in [0, 1] on its way to the model.  Data augmentation
@@ -35,7 +35,7 @@ __all__ = [
 #: Height and width every photo is resized to, as in the lecture.
 IMAGE_SIZE = (150, 150)
 
-#: The lecture's ``ImageDataGenerator`` settings, which :func:`augmentation_layers` rebuilds.
+#: The lecture's data-generator settings, which :func:`augmentation_layers` rebuilds.
 LECTURE_AUGMENTATION = {
     "rotation_range": 40,  # degrees
     "width_shift_range": 0.2,  # fraction of the width
@@ -321,7 +321,7 @@ def augmentation_layers(
     fill_mode: str = "nearest",
     seed: int = 0,
 ):
-    """The lecture's ``ImageDataGenerator`` augmentation as Keras preprocessing layers.
+    """The lecture's (Keras 2) data-generator augmentation as Keras preprocessing layers.
 
     The defaults are :data:`LECTURE_AUGMENTATION`: rotate by up to ±40°, shift by up to ±20 %
     of the width and height, shear, zoom in or out by up to 20 % (height and width drawn

@@ -1,8 +1,8 @@
 """Looking inside a trained ConvNet: activations, filter patterns and class activation maps.
 
 Three techniques from the lecture's "Interpreting the model", written for Keras 3 (the
-lecture's ``K.gradients`` and ``K.function`` no longer exist; gradients come from
-``tf.GradientTape``):
+Keras 2 backend functions the lecture took its gradients from no longer exist; gradients come
+from ``tf.GradientTape``):
 
 * :func:`activation_model` — a model that returns the feature maps of chosen layers, so that
   one ``predict`` shows what every filter responds to in one image (:func:`channel_mosaic`

@@ -33,6 +33,7 @@ def child(name: str, precision: str | None) -> None:
     import tensorflow as tf
 
     from lecture_utils import trainings
+    from lecture_utils.images import without_autotuning
 
     training = getattr(trainings, name)
     if precision:
@@ -45,7 +46,8 @@ def child(name: str, precision: str | None) -> None:
         y = rng.integers(0, 2, (training.batch_size, 1)).astype("float32")
     else:
         y = rng.integers(0, classes, training.batch_size)
-    batches = tf.data.Dataset.from_tensors((x, y)).repeat()
+    # Without the autotuner, whose thread would stall the end of each fit() (images.without_autotuning).
+    batches = without_autotuning(tf.data.Dataset.from_tensors((x, y)).repeat())
     model.fit(batches, steps_per_epoch=5, epochs=1, verbose=0)  # tracing and primitive creation
     print("=====START", flush=True)
     start = time.perf_counter()

@@ -98,7 +98,9 @@ def decode_images(paths, size=IMAGE_SIZE, batch_size: int = 256) -> np.ndarray:
     def decode(path):
         return resize(tf.io.decode_image(tf.io.read_file(path), channels=3, expand_animations=False))
 
-    dataset = (
+    # Without the autotuner (see without_autotuning), AUTOTUNE runs as many decodes at once as
+    # tf.data has threads: one per core of this machine.
+    dataset = without_autotuning(
         tf.data.Dataset.from_tensor_slices([str(p) for p in paths])
         .map(decode, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
         .batch(batch_size)

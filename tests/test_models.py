@@ -53,3 +53,78 @@ def test_cats_vs_dogs_convnet(dropout):
 def test_builders_take_other_input_shapes():
     assert output_shapes(models.mnist_convnet((32, 32, 3)))[-1] == (None, 10)
     assert output_shapes(models.mnist_conv_base((32, 32, 3)))[-1] == (None, 4, 4, 64)
+
+
+def _batch_norms():
+    """A FusedBatchNormalization and a Keras BatchNormalization with the same, non-trivial weights."""
+    import keras
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    weights = [rng.uniform(0.5, 2, 8), rng.normal(size=8), rng.normal(size=8), rng.uniform(0.1, 3, 8)]
+    layers = models.FusedBatchNormalization(epsilon=1e-3), keras.layers.BatchNormalization(epsilon=1e-3)
+    for layer in layers:
+        layer.build((None, 5, 5, 8))
+        layer.set_weights([w.astype("float32") for w in weights])
+    return layers, rng.normal(size=(4, 5, 5, 8)).astype("float32")
+
+
+def test_fused_batch_norm_normalises_like_keras_in_inference_with_the_same_gradients():
+    import numpy as np
+    import tensorflow as tf
+
+    (fused, plain), x = _batch_norms()
+    gamma, beta, mean, variance = (w.numpy() for w in plain.weights)
+    expected = (x - mean) / np.sqrt(variance + 1e-3) * gamma + beta
+    x = tf.constant(x)
+    grads = []
+    for layer in (fused, plain):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            y = layer(x, training=False)
+            loss = tf.reduce_sum(y * tf.range(8, dtype="float32"))
+        np.testing.assert_allclose(y, expected, rtol=1e-5, atol=1e-5)
+        grads.append(tape.gradient(loss, [x, layer.gamma, layer.beta]))
+    for fused_grad, plain_grad in zip(*grads):
+        np.testing.assert_allclose(fused_grad, plain_grad, rtol=1e-5, atol=1e-5)
+
+
+def test_fused_batch_norm_trains_like_keras_and_is_frozen_when_not_trainable():
+    import numpy as np
+
+    (fused, plain), x = _batch_norms()
+    # Training mode: batch statistics, and the moving statistics move, exactly as in Keras.
+    np.testing.assert_allclose(fused(x, training=True), plain(x, training=True), rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(fused.moving_mean, plain.moving_mean, rtol=1e-6)
+    # A frozen layer normalises with its stored statistics even when training=True.
+    fused.trainable = plain.trainable = False
+    before = fused.moving_mean.numpy().copy()
+    np.testing.assert_allclose(fused(x, training=True), plain(x, training=False), rtol=1e-5, atol=1e-5)
+    np.testing.assert_array_equal(fused.moving_mean, before)
+
+
+def test_fused_batch_norm_keeps_the_compute_dtype_and_saves():
+    import keras
+    import numpy as np
+
+    (fused, _), x = _batch_norms()
+    half = models.FusedBatchNormalization(dtype="mixed_bfloat16")
+    assert keras.ops.convert_to_numpy(half(x)).dtype.name == "bfloat16"
+    restored = keras.layers.deserialize(keras.layers.serialize(fused))
+    assert type(restored) is models.FusedBatchNormalization
+    restored(x)  # builds it
+    restored.set_weights(fused.get_weights())
+    np.testing.assert_array_equal(restored(x), fused(x))
+
+
+def test_fused_batch_norm_runs_tensorflows_fused_kernel_in_inference_only():
+    import tensorflow as tf
+
+    (fused, _), x = _batch_norms()
+
+    def op_types(training):
+        function = tf.function(lambda x: fused(x, training=training))
+        return {op.type for op in function.get_concrete_function(tf.TensorSpec(x.shape)).graph.get_operations()}
+
+    assert "FusedBatchNormV3" in op_types(False)
+    assert "FusedBatchNormV3" not in op_types(True)  # training mode is Keras' own code

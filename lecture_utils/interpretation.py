@@ -228,7 +228,9 @@ def channels_never_active(activation_model, images, batch_size: int = 25) -> lis
     batch_size = positive_int(batch_size, "batch_size")
     peaks = None
     for start in range(0, len(x), batch_size):
-        outputs = activation_model.predict(x[start : start + batch_size], verbose=0)
+        # One compiled call per batch: predict() would build a tf.data pipeline per call, whose
+        # autotuner stalls its end (images.without_autotuning).
+        outputs = activation_model.predict_on_batch(x[start : start + batch_size])
         if not isinstance(outputs, (list, tuple)):
             outputs = [outputs]
         if any(np.ndim(o) != 4 for o in outputs):

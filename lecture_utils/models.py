@@ -249,9 +249,7 @@ class FusedBatchNormalization(layers.BatchNormalization):
     """
 
     def call(self, inputs, training=None, mask=None):
-        fusable = (
-            len(inputs.shape) == 4 and self.axis in (3, -1) and self.scale and self.center and mask is None
-        )
+        fusable = len(inputs.shape) == 4 and self.axis in (3, -1) and self.scale and self.center and mask is None
         if (training and self.trainable) or not fusable or keras.backend.backend() != "tensorflow":
             return super().call(inputs, training=training, mask=mask)
         import tensorflow as tf

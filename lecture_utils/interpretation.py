@@ -102,6 +102,63 @@ def _single_input(model):
     return inputs[0]
 
 
+def _one_call(model, layer_names, before_activation=()):
+    """The input, the named layers' outputs and the output of one and the same call of ``model``.
+
+    A layer called more than once keeps one output per call, and ``layer.output`` is the
+    first.  Keras 3's ``Sequential`` calls all its layers again whenever it rebuilds: at
+    every ``add`` after an input is known, and so also in ``keras.models.load_model``,
+    which adds the layers one by one.  There ``layer.output`` comes from an older call than
+    ``model.output``; a model from the input to both computes them on two separate paths,
+    and the class score's gradient with respect to the feature map is None.  So the layers
+    of a ``Sequential`` are called once more, in order, on a new input; a functional
+    model's graph calls each of its layers once, and its tensors are used as they are.
+
+    Parameters
+    ----------
+    model : keras.Model
+        One image input.
+    layer_names : sequence of str
+        Layers of ``model``.
+    before_activation : collection of str
+        Of those, the layers whose output is taken before their built-in activation (from a
+        linear copy that shares nothing but the weights' values).
+
+    Returns
+    -------
+    (KerasTensor, list of KerasTensor, KerasTensor)
+        Build ``keras.Model(inputs, ...)`` from any of them.
+    """
+    import keras
+
+    model_input = _single_input(model)
+    found, copies = {}, []
+
+    def before(layer, x):
+        copies.append((_linear_copy(layer), layer))
+        found[layer.name] = copies[-1][0](x)
+
+    if isinstance(model, keras.Sequential):
+        inputs = keras.Input(batch_shape=model_input.shape, dtype=model_input.dtype, name=f"{model.name}_input")
+        x = inputs
+        for layer in model.layers:
+            if layer.name in layer_names and layer.name in before_activation:
+                before(layer, x)
+            x = layer(x)
+            found.setdefault(layer.name, x)
+        output = x
+    else:
+        inputs, output = model_input, model.outputs[0]
+        for name in layer_names:
+            layer = model.get_layer(name)
+            if name in before_activation:
+                before(layer, layer.input)
+            found.setdefault(name, layer.output)
+    for linear, layer in copies:  # built by their call: now they can take the weights
+        linear.set_weights(layer.get_weights())
+    return inputs, [found[name] for name in layer_names], output
+
+
 def _image_batch(model, image) -> np.ndarray:
     """``image`` as a float32 batch of one, checked against the model's input shape."""
     x = np.asarray(image, dtype=np.float32)
@@ -160,8 +217,10 @@ def activation_model(model, layer_names):
     layer_names = list(layer_names)
     if not layer_names:
         raise ValueError("activation_model needs at least one layer name.")
-    outputs = [_conv_layer(model, name).output for name in layer_names]
-    return keras.Model(_single_input(model), outputs, name=f"{model.name}_activations")
+    for name in layer_names:
+        _conv_layer(model, name)
+    inputs, outputs, _ = _one_call(model, layer_names)
+    return keras.Model(inputs, outputs, name=f"{model.name}_activations")
 
 
 def _check_feature_map(feature_map) -> np.ndarray:
@@ -556,8 +615,8 @@ def _mean_activations(model, layer, indices, pre_activation: bool):
     import keras
     import tensorflow as tf
 
-    output = _linear_output(layer) if pre_activation else layer.output
-    feature_model = keras.Model(_single_input(model), output)
+    inputs, [output], _ = _one_call(model, [layer.name], [layer.name] if pre_activation else ())
+    feature_model = keras.Model(inputs, output)
     n_channels = int(layer.output.shape[-1])
     select = tf.one_hot(indices, n_channels, dtype=tf.float32)  # (n, channels)
 
@@ -591,9 +650,7 @@ def _ascent_step(mean_activations, step: float, blur=None):
 # [filter-ascent-end]
 
 
-def _linear_output(layer):
-    """The output ``layer`` would have without its activation function: a linear copy of the
-    layer (same weights) applied to the layer's input in the model's graph."""
+def _check_has_activation(layer):
     import keras
 
     activation = getattr(layer, "activation", None)
@@ -601,13 +658,16 @@ def _linear_output(layer):
         raise ValueError(
             f"layer {layer.name!r} has no built-in activation function to leave out; use pre_activation=False."
         )
+
+
+def _linear_copy(layer):
+    """A new layer like ``layer`` without its activation function (it takes ``layer``'s
+    weights once a call has built it)."""
+    _check_has_activation(layer)
     config = layer.get_config()
     config["activation"] = "linear"
     config["name"] = f"{layer.name}_before_activation"
-    linear = layer.__class__.from_config(config)
-    output = linear(layer.input)
-    linear.set_weights(layer.get_weights())
-    return output
+    return layer.__class__.from_config(config)
 
 
 def _gaussian_kernel(sigma: float, channels: int):
@@ -735,7 +795,8 @@ def _grad_cam_model(model, layer):
     """A model from ``model``'s input to (``layer``'s feature map, the class scores)."""
     import keras
 
-    return keras.Model(_single_input(model), [layer.output, model.outputs[0]])
+    inputs, [feature_map], scores = _one_call(model, [layer.name])
+    return keras.Model(inputs, [feature_map, scores])
 
 
 def _grad_cam_of(grad_model, x, class_index: int | None) -> GradCAM:
@@ -750,7 +811,13 @@ def _grad_cam_of(grad_model, x, class_index: int | None) -> GradCAM:
         if class_index is None:
             class_index = int(tf.argmax(scores[0]))
         score = scores[0, class_index]
-    grads = tape.gradient(score, feature_map)[0].numpy()  # (h, w, channels)
+    grads = tape.gradient(score, feature_map)
+    if grads is None:
+        raise ValueError(
+            f"the class score of model {grad_model.name!r} does not depend on the feature map; "
+            "build the Grad-CAM model with interpretation.grad_cam, which calls the layers once."
+        )
+    grads = grads[0].numpy()  # (h, w, channels)
     activation = feature_map[0].numpy()
     weights = grads.mean(axis=(0, 1))
     raw = activation @ weights

@@ -619,10 +619,20 @@ def float32_copy(model):
     return copy
 
 
-def _computing_in_float32(model):
-    if all(layer.dtype_policy.name == "float32" for layer in model.layers):
-        return model
-    return float32_copy(model)
+def _as_returned(model):
+    """``model`` computing in float32, each of its layers called once (a copy if need be).
+
+    ``keras.models.load_model`` rebuilds a ``Sequential`` after adding each layer, so each
+    layer keeps one output per rebuild and ``layer.output`` is not the tensor that
+    ``model.output`` was computed from: ``keras.Model(model.input, [layer.output,
+    model.output])``, as Grad-CAM builds it, would compute them on separate paths.  A clone
+    calls its new layers once.
+    """
+    import keras
+
+    if isinstance(model, keras.Sequential) or any(layer.dtype_policy.name != "float32" for layer in model.layers):
+        return float32_copy(model)
+    return model
 
 
 def _network(training: Training, start_from: Path | None):
@@ -747,7 +757,7 @@ def _load(training: Training, found) -> TrainingRun | None:
         loaded = keras.models.load_model(found.model)
         return TrainingRun(
             training,
-            _computing_in_float32(loaded),
+            _as_returned(loaded),
             record["history"],
             record["seconds"],
             True,
@@ -870,7 +880,7 @@ def train_or_load(training: Training) -> TrainingRun:
         files = model_store.entry_files(entry, cache_folder("models"))
         _store(model, files["model"], files["history"], {"history": values, "seconds": seconds, "meta": meta})
     return TrainingRun(
-        training, _computing_in_float32(model), values, seconds, False, files["model"], meta, "trained", "this machine"
+        training, _as_returned(model), values, seconds, False, files["model"], meta, "trained", "this machine"
     )
 
 

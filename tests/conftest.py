@@ -1,10 +1,11 @@
 """Fixtures shared by the unit tests."""
 
+import keras
 import numpy as np
 import pytest
 from PIL import Image
 
-from lecture_utils import data, images
+from lecture_utils import data, images, pretrained, trainings, transfer
 
 
 @pytest.fixture
@@ -23,3 +24,21 @@ def tiny_cats_vs_dogs(tmp_path, monkeypatch):
     images._load_split.cache_clear()  # decoded photos of the real split must not leak in
     yield split
     images._load_split.cache_clear()
+
+
+def tiny_base(input_shape=(48, 48, 3), include_top=False, **kwargs):
+    """Conv → BN → Conv (stride 2), named like EfficientNet-Lite0's blocks."""
+    inputs = keras.Input(input_shape)
+    x = keras.layers.Conv2D(4, 3, padding="same", name="block1a_conv")(inputs)
+    x = keras.layers.BatchNormalization(name="block1a_bn")(x)
+    x = keras.layers.Conv2D(4, 3, strides=2, padding="same", name="block2a_conv")(x)
+    return keras.Model(inputs, x, name="tiny_base")
+
+
+@pytest.fixture
+def tiny_photos(tiny_cats_vs_dogs, monkeypatch):
+    """Twelve synthetic photos at 48×48 and a tiny base standing in for EfficientNet-Lite0."""
+    monkeypatch.setattr(pretrained, "efficientnet_lite0", tiny_base)
+    for module in (transfer, trainings):
+        monkeypatch.setattr(module, "IMAGE_SIZE", (48, 48))
+    return tiny_cats_vs_dogs

@@ -6,25 +6,18 @@ digits for an epoch, and the photo trainings on twelve tiny synthetic photos.
 
 import dataclasses
 import json
-import os
 
 import keras
 import numpy as np
 import pytest
-from real_data import needs_mnist_mirror
+from real_data import needs_bfloat16, needs_mnist_mirror
 
-from lecture_utils import images, pretrained, trainings, transfer
-from lecture_utils.precision import training_precision
+from lecture_utils import images, trainings
 
 # A real training of the book, made small: 256 digits, one epoch, as the chapters train them.
 TINY = dataclasses.replace(
     trainings.MNIST_CONVNET, name="tiny", epochs=1, batch_size=64, train_images=256, precision="float32"
 )
-
-# Training in bfloat16 aborts inside oneDNN on a CPU without it: only there is it tried.
-_HARDWARE = training_precision({k: v for k, v in os.environ.items() if k != "LECTURE_PRECISION"})
-needs_bfloat16 = pytest.mark.skipif(_HARDWARE.policy != "mixed_bfloat16", reason=_HARDWARE.reason)
-
 
 pytestmark = needs_mnist_mirror
 
@@ -33,24 +26,6 @@ pytestmark = needs_mnist_mirror
 def cache(tmp_path, monkeypatch):
     monkeypatch.setenv("LECTURE_CACHE_DIR", str(tmp_path / "cache"))
     return tmp_path / "cache"
-
-
-def tiny_base(input_shape=(48, 48, 3), include_top=False, **kwargs):
-    """Conv → BN → Conv (stride 2), named like EfficientNet-Lite0's blocks."""
-    inputs = keras.Input(input_shape)
-    x = keras.layers.Conv2D(4, 3, padding="same", name="block1a_conv")(inputs)
-    x = keras.layers.BatchNormalization(name="block1a_bn")(x)
-    x = keras.layers.Conv2D(4, 3, strides=2, padding="same", name="block2a_conv")(x)
-    return keras.Model(inputs, x, name="tiny_base")
-
-
-@pytest.fixture
-def tiny_photos(tiny_cats_vs_dogs, monkeypatch):
-    """Twelve synthetic photos at 48×48 and a tiny base standing in for EfficientNet-Lite0."""
-    monkeypatch.setattr(pretrained, "efficientnet_lite0", tiny_base)
-    for module in (transfer, trainings):
-        monkeypatch.setattr(module, "IMAGE_SIZE", (48, 48))
-    return tiny_cats_vs_dogs
 
 
 def small(training, **changes):

@@ -4,19 +4,19 @@ Usage (from the repository root, after `make env`; the cache must hold the Effic
 the features and the frozen-base model, as after one run of chapter 6)::
 
     LECTURE_DATA_DIR=/path/to/mirror .venv/bin/python benchmarks/steady_state.py [--runs 10]
-        [--only cats_vs_dogs_from_scratch ...] [--tree PATH] [--json FILE]
+        [--only cats_vs_dogs_from_scratch ...] [--precision float32] [--tree PATH] [--json FILE]
 
 Each configuration (a book training, in its own precision, and the cats-vs-dogs and MNIST
 ConvNets also in the other one) is run ``--runs`` times, each in a fresh Python process, for
 two epochs of the book's own input pipeline on a shortened training set; the second epoch is
-measured. Each process also measures the peak of its precision just before and after its
-training ("own peak"): a shared host's speed can drift from minute to minute, and the
-ratio to the peak of the same minute shows what the training itself does. A training step's
-cost is 3 × the forward multiply-adds of its trainable layers and 2 × or 1 × those of frozen
-layers (see ``run.forward_flops``), times 2 FLOPs each. ``--tree`` runs the trainings of
-another checkout (e.g. a ``git worktree`` of an older commit) with this script, and
-``--before`` another one alternately with it, for before/after comparisons on one machine. It
-prints numbers; it does not pass or fail.
+measured, and so is the process's peak resident memory. Each process also measures the peak of
+its precision just before and after its training ("own peak"): a shared host's speed can drift
+from minute to minute, and the ratio to the peak of the same minute shows what the training
+itself does. A training step's cost is 3 × the forward multiply-adds of its trainable layers
+and 2 × or 1 × those of frozen layers (see ``run.forward_flops``), times 2 FLOPs each.
+``--tree`` runs the trainings of another checkout (e.g. a ``git worktree`` of an older commit)
+with this script, and ``--before`` another one alternately with it, for before/after
+comparisons on one machine. It prints numbers; it does not pass or fail.
 """
 
 from __future__ import annotations
@@ -62,6 +62,8 @@ CONFIGURATIONS = [
 
 def measure(name: str, precision: str | None, train_images: int | None) -> dict:
     """Two epochs of a book training; wall and CPU seconds of the second, split into its parts."""
+    import resource
+
     import keras
     from run import measured_peak_flops, training_flops_per_example
 
@@ -125,6 +127,8 @@ def measure(name: str, precision: str | None, train_images: int | None) -> dict:
         "cores busy validating": val_cpu / val_s,
         "flops/image": training_flops_per_example(training, model),
         "own peak": own_peak,
+        # The process's largest resident size (Linux reports kB): what a memory limit must hold.
+        "peak MiB": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "lecture_utils": str(Path(lecture_utils.__file__).parent),
     }
 
@@ -172,6 +176,7 @@ def summary(runs: list[dict], peak: dict) -> dict:
         "cores busy training (min)": min(r["cores busy training"] for r in runs),
         "validation images/s": statistics.median(r["validation images/s"] for r in runs),
         "other s": max(r["other s"] for r in runs),
+        "peak MiB (max)": max(r["peak MiB"] for r in runs),
     }
 
 
@@ -179,6 +184,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=10)
     parser.add_argument("--only", nargs="*", help="training names, e.g. cats_vs_dogs_from_scratch")
+    parser.add_argument("--precision", help="only the configurations in this precision, e.g. float32")
     parser.add_argument("--tree", type=Path, default=ROOT, help="checkout whose lecture_utils is measured")
     parser.add_argument("--before", type=Path, help="an older checkout, run alternately with --tree")
     parser.add_argument("--before-runs", type=int, default=3)
@@ -203,6 +209,8 @@ def main():
         from lecture_utils import trainings
 
         if args.only and getattr(trainings, name).name not in args.only:
+            continue
+        if args.precision and (precision or getattr(trainings, name).precision) != args.precision:
             continue
         runs = {"before": [], "now": []}
         # Alternating, so that a change in the machine's speed during the run hits both alike.

@@ -14,10 +14,10 @@ import os
 # imported; they are noise in a course book.  This must run before anything imports it.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from .runtime import return_freed_memory
+from .runtime import return_freed_memory_where_tight
 
-# Before TensorFlow allocates anything: freed tensors go back to the system, so that a
-# chapter fits in Binder's 2 GB (runtime.return_freed_memory says why).
-return_freed_memory()
+# Before TensorFlow allocates much: where memory is tight (Binder's 2 GB), freed tensors go
+# back to the system at once (runtime.return_freed_memory says why).
+return_freed_memory_where_tight()
 
 __version__ = "0.1.0"

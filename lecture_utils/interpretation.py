@@ -811,13 +811,7 @@ def _grad_cam_of(grad_model, x, class_index: int | None) -> GradCAM:
         if class_index is None:
             class_index = int(tf.argmax(scores[0]))
         score = scores[0, class_index]
-    grads = tape.gradient(score, feature_map)
-    if grads is None:
-        raise ValueError(
-            f"the class score of model {grad_model.name!r} does not depend on the feature map; "
-            "build the Grad-CAM model with interpretation.grad_cam, which calls the layers once."
-        )
-    grads = grads[0].numpy()  # (h, w, channels)
+    grads = tape.gradient(score, feature_map)[0].numpy()  # (h, w, channels)
     activation = feature_map[0].numpy()
     weights = grads.mean(axis=(0, 1))
     raw = activation @ weights

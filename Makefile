@@ -17,6 +17,7 @@ env: $(STAMP)
 
 # The exact versions CI tested (requirements.lock, made from requirements.txt by `make lock`).
 $(STAMP): requirements.lock pyproject.toml
+	@$(PYTHON) -c 'import sys; v = sys.version_info[:2]; sys.exit(None if (3, 11) <= v <= (3, 13) else "Python %d.%d cannot install TensorFlow 2.21, which has wheels for Python 3.11 to 3.13: run make PYTHON=python3.12 (or 3.11, 3.13)." % v)'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.lock

@@ -3,7 +3,7 @@
 // website, waits for the math to be typeset and every image to load, then prints A4 with
 // page numbers and a PDF outline from the headings.
 // Usage: node export/print_pdf.mjs <html folder> <output.pdf>
-import { chromium } from "playwright-core";
+import { launchBrowser } from "./browser.mjs";
 import { createServer } from "node:http";
 import { readFile, stat } from "node:fs/promises";
 import { join, extname, resolve } from "node:path";
@@ -22,10 +22,7 @@ const server = createServer(async (req, res) => {
 });
 await new Promise((ok) => server.listen(0, "127.0.0.1", ok));
 const started = Date.now();
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-  args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update"],
-});
+const browser = await launchBrowser();
 const page = await browser.newPage();
 const failed = [];
 page.on("response", (r) => { if (r.status() >= 400) failed.push(r.url()); });

@@ -4,7 +4,7 @@
 // serious or critical accessibility violations (axe-core); every in-page explorer answers the
 // keyboard and changes its picture; every page links to the PDF, every chapter to its slides.
 // Usage: node tests/site/check_site.mjs <base URL> <html folder> <screenshot folder>
-import { chromium } from "playwright-core";
+import { launchBrowser } from "../../export/browser.mjs";
 import { readFileSync, readdirSync, statSync, mkdirSync } from "node:fs";
 import { join, relative } from "node:path";
 import { createRequire } from "node:module";
@@ -22,11 +22,7 @@ function pages(dir) {
   });
 }
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-  args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync"],
-});
+const browser = await launchBrowser();
 mkdirSync(shotDir, { recursive: true });
 const failures = [];
 let checked = 0;

@@ -3,7 +3,7 @@
 // outside it, nothing cut off), load its images and have its math typeset by MathJax; the
 // explorers on the slides must work; nothing may be fetched from outside the site.
 // Usage: node tests/site/check_slides.mjs <base URL> <html folder> <screenshot folder>
-import { chromium } from "playwright-core";
+import { launchBrowser } from "../../export/browser.mjs";
 import { readFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { checkExplorers } from "./explorers.mjs";
@@ -12,10 +12,7 @@ const [baseUrl, htmlDir, shotDir] = process.argv.slice(2);
 const manifest = JSON.parse(readFileSync(join(htmlDir, "slides", "manifest.json"), "utf8"));
 const toc = readFileSync(process.env.BOOK_TOC || "_toc.yml", "utf8");
 const chapters = [...toc.matchAll(/file:\s*(\S+)/g)].map((m) => m[1]).filter((f) => /^\d/.test(f.split("/").pop()));
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-  args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update"],
-});
+const browser = await launchBrowser();
 mkdirSync(shotDir, { recursive: true });
 const failures = [];
 let slidesSeen = 0;

@@ -50,7 +50,7 @@ def test_chapter_5_analyses_every_convnet_however_it_comes(tiny_cats_vs_dogs, tm
         # Grad-CAM as keras.io writes it (a Sequential has no .output in Keras 3: .outputs[0]),
         # on the model as returned: the score
         # must depend on the feature map.
-        grad_model = keras.Model(model.inputs, [model.get_layer(last_conv).output, model.outputs[0]])
+        grad_model = keras.Model(model.inputs[0], [model.get_layer(last_conv).output, model.outputs[0]])
         with tf.GradientTape() as tape:
             feature_map, scores = grad_model(photo[None])
             score = scores[0, 0]
@@ -89,7 +89,7 @@ def test_grad_cam_of_a_sequential_built_with_add():
     # Grad-CAM's channel weights are the mean gradients: check them against a fresh, once-built copy.
     copy = keras.models.clone_model(model)
     copy.set_weights(model.get_weights())
-    grad_model = keras.Model(copy.inputs, [copy.get_layer("conv").output, copy.outputs[0]])
+    grad_model = keras.Model(copy.inputs[0], [copy.get_layer("conv").output, copy.outputs[0]])
     with tf.GradientTape() as tape:
         feature_map, scores = grad_model(image[None])
         score = scores[0, 1]

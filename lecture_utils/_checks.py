@@ -8,6 +8,8 @@ name their internals rather than the caller's argument.
 from __future__ import annotations
 
 import math
+import os
+from collections.abc import Iterable
 from numbers import Integral, Real
 
 import numpy as np
@@ -143,6 +145,47 @@ def real_in(value, name: str, interval: str, *, unit: str = "", hint: str = "") 
     return float(value)
 
 
+def number_tuple(values, name: str, length: int | None = None, *, names: str = "", integers: bool = False) -> tuple:
+    """``values`` as a tuple of floats (or ints), if it is a sequence of finite real numbers.
+
+    Parameters
+    ----------
+    values : object
+        The argument to check; a list, tuple or 1-D array.  Bools, text and NaN never pass.
+    name : str
+        The argument's name, as the caller spells it.
+    length : int, optional
+        How many numbers there must be; any number of them (at least one) by default.
+    names : str, optional
+        What the numbers are, for the message, e.g. ``"(frequency, theta, sigma)"``.
+    integers : bool, optional
+        Ask for integers, returned as ints.
+
+    Returns
+    -------
+    tuple of float, or of int with ``integers=True``
+
+    Raises
+    ------
+    ValueError
+        Naming ``name``, how many numbers of which kind it needs and what was given.
+    """
+    kind = "integers" if integers else "finite numbers"
+    count = {1: "one", 2: "two", 3: "three", 4: "four"}.get(length, str(length)) if length else "a sequence of"
+    wanted = f"{name} must be {count} {kind}{f' {names}' if names else ''}, got {_brief(values)}."
+    if _not_a_sequence(values) or (isinstance(values, np.ndarray) and values.ndim != 1):
+        raise ValueError(wanted)
+    values = tuple(values)
+    ok = (
+        all(_is_int(v) for v in values)
+        if integers
+        else all(isinstance(v, Real) and not isinstance(v, bool) and math.isfinite(v) for v in values)
+    )
+    if not ok or not values or (length is not None and len(values) != length):
+        raise ValueError(wanted)
+    return tuple(int(v) for v in values) if integers else tuple(float(v) for v in values)
+
+
 def one_of(value, name: str, choices):
     """``value``, if it is one of ``choices`` (a sequence or a dict's keys)."""
     choices = list(choices)
@@ -153,12 +196,123 @@ def one_of(value, name: str, choices):
     return value
 
 
+def non_empty_str(value, name: str) -> str:
+    """``value``, if it is a string with at least one character that is not a space.
+
+    Parameters
+    ----------
+    value : object
+    name : str
+        The argument's name, as the caller spells it.
+
+    Returns
+    -------
+    str
+
+    Raises
+    ------
+    TypeError
+        For anything but a str.
+    ValueError
+        For an empty or blank string.
+    """
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a string, got {type(value).__name__}.")
+    if not value.strip():
+        raise ValueError(f"{name} must not be empty, got {value!r}.")
+    return value
+
+
+def sequence(values, name: str, *, of: str = "values") -> list:
+    """``values`` as a list, if it is a sequence (a list, tuple, array or other iterable, not text).
+
+    Parameters
+    ----------
+    values : object
+    name : str
+        The argument's name, as the caller spells it.
+    of : str, optional
+        What its items are, for the message, e.g. ``"numbers"`` or ``"kernels"``.
+
+    Returns
+    -------
+    list
+        Its items; a generator is read once, here.
+
+    Raises
+    ------
+    TypeError
+        For a single number, a string, None or anything else that is not a sequence.
+    """
+    if _not_a_sequence(values):
+        raise TypeError(f"{name} must be a sequence of {of} (a list, tuple or array), got {_brief(values)}.")
+    return list(values)
+
+
+def _brief(value) -> str:
+    """``value`` for a one-line message: its repr if short, else what it is."""
+    if isinstance(value, np.ndarray) and value.ndim > 0:
+        return f"an array of shape {value.shape}"
+    shown = repr(value)
+    return shown if len(shown) <= 80 and "\n" not in shown else f"a {type(value).__name__}"
+
+
+def _not_a_sequence(values) -> bool:
+    # A string is iterable too, but its letters are never what was meant; a 0-d array is not.
+    return (
+        isinstance(values, (str, bytes))
+        or not isinstance(values, Iterable)
+        or (isinstance(values, np.ndarray) and values.ndim == 0)
+    )
+
+
+def file_path(value, name: str = "path"):
+    """``value``, if it is a file-system path: a str or a ``pathlib.Path``."""
+    if not isinstance(value, (str, os.PathLike)):
+        raise TypeError(f"{name} must be a file path (str or pathlib.Path), got {type(value).__name__}.")
+    return value
+
+
 # -- arrays ---------------------------------------------------------------------------------------
+
+
+def as_array(value, name: str) -> np.ndarray:
+    """``value`` as an ndarray, if it is one or a nested sequence that NumPy reads as one.
+
+    Parameters
+    ----------
+    value : array_like
+        An array, or (nested) lists of numbers with rows of equal length.
+    name : str
+        The argument's name, as the caller spells it.
+
+    Returns
+    -------
+    ndarray
+        ``np.asarray(value)``: an array given is returned as it is, not copied.
+
+    Raises
+    ------
+    TypeError
+        For None or a string.
+    ValueError
+        For a ragged nested list (rows of different lengths), which NumPy cannot make an array.
+    """
+    if value is None or isinstance(value, (str, bytes)):
+        shown = "None" if value is None else f"the string {value!r}"
+        raise TypeError(f"{name} must be an array of numbers, got {shown}.")
+    try:
+        return np.asarray(value)
+    except ValueError:
+        # NumPy: "setting an array element with a sequence ... inhomogeneous shape after 1 dimensions".
+        raise ValueError(
+            f"{name} is a ragged nested list (its rows differ in length); give rows of equal length."
+        ) from None
 
 
 def real_finite(array, name: str) -> np.ndarray:
     """``array`` as an ndarray, if it holds real numbers that are all finite."""
-    array = np.asarray(array)
+    array = as_array(array, name)
     if array.dtype == bool or not np.issubdtype(array.dtype, np.number) or np.iscomplexobj(array):
         raise ValueError(f"{name} must hold real numbers, got dtype {array.dtype}.")
     if array.dtype.kind == "f" and not np.isfinite(array).all():
@@ -168,7 +322,7 @@ def real_finite(array, name: str) -> np.ndarray:
 
 def grayscale_image(image, name: str = "image") -> np.ndarray:
     """``image`` as a float ndarray, if it is a non-empty 2-D array of finite real numbers."""
-    image = np.asarray(image)
+    image = as_array(image, name)
     if image.ndim != 2:
         raise ValueError(
             f"{name} must be a 2-D array (height, width), got shape {image.shape}; "
@@ -177,6 +331,40 @@ def grayscale_image(image, name: str = "image") -> np.ndarray:
     if image.size == 0:
         raise ValueError(f"{name} is empty (shape {image.shape}).")
     return real_finite(image, name).astype(float)
+
+
+def pixel_values(image, name: str = "image") -> np.ndarray:
+    """``image``, if its values are pixel values: integers from 0 to 255, or floats from 0 to 1.
+
+    Parameters
+    ----------
+    image : ndarray
+        Real and finite (see :func:`real_finite`), not empty.
+    name : str
+
+    Returns
+    -------
+    ndarray
+        ``image`` itself.
+
+    Raises
+    ------
+    ValueError
+        Giving the range found, and the range its dtype calls for.
+    """
+    low, high = image.min(), image.max()
+    if image.dtype.kind == "f":
+        if low < 0 or high > 1:
+            raise ValueError(
+                f"{name} holds floats from {low:g} to {high:g}, but float pixel values must be in [0, 1]; "
+                "divide 0–255 values by 255, or pass them as uint8."
+            )
+    elif low < 0 or high > 255:
+        raise ValueError(
+            f"{name} holds integers from {low} to {high}, but pixel values must be from 0 to 255; "
+            "rescale it to that range, or to floats in [0, 1]."
+        )
+    return image
 
 
 # -- models ---------------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ import time
 import numpy as np
 
 from ._checks import (
+    as_array,
     batch_fits_model,
     int_in_range,
     int_pair,
@@ -25,6 +26,7 @@ from ._checks import (
     model_input_shape,
     positive_int,
     real_finite,
+    sequence,
 )
 
 __all__ = [
@@ -104,10 +106,10 @@ def receptive_field_sizes(kernel_sizes, strides=None) -> list[int]:
     ValueError
         If a kernel size or stride is not a positive integer, or the two lengths differ.
     """
-    kernel_sizes = [positive_int(k, "every kernel size") for k in kernel_sizes]
+    kernel_sizes = [positive_int(k, "every kernel size") for k in sequence(kernel_sizes, "kernel_sizes", of="integers")]
     if strides is None:
         strides = [1] * len(kernel_sizes)
-    strides = [positive_int(s, "every stride") for s in strides]
+    strides = [positive_int(s, "every stride") for s in sequence(strides, "strides", of="integers")]
     if len(strides) != len(kernel_sizes):
         raise ValueError(f"Got {len(kernel_sizes)} kernel sizes but {len(strides)} strides; give one stride per layer.")
     sizes, field, jump = [], 1, 1
@@ -332,7 +334,7 @@ def shifted_images(images, dx: int = 0, dy: int = 0) -> np.ndarray:
     -------
     ndarray, same shape and dtype as ``images``
     """
-    images = np.asarray(images)
+    images = as_array(images, "images")
     if images.ndim not in (3, 4):
         raise ValueError(
             f"shifted_images expects a batch of shape (N, H, W) or (N, H, W, C), got shape {images.shape}."
@@ -399,11 +401,11 @@ def relative_change_per_layer(model, images, shifts) -> np.ndarray:
 
     if not isinstance(model, keras.Sequential):
         raise ValueError(f"relative_change_per_layer follows a Sequential stack, got a {type(model).__name__}.")
-    images = np.asarray(images)
+    images = as_array(images, "images")
     if images.ndim != 4:
         raise ValueError(f"images must be a batch of shape (N, H, W, C), got shape {images.shape}.")
     images = real_finite(batch_fits_model(images, model), "images")
-    shifts = list(shifts)
+    shifts = sequence(shifts, "shifts", of="integers")
     if not shifts:
         raise ValueError("relative_change_per_layer needs at least one shift, got none.")
 
@@ -513,7 +515,7 @@ def forward_seconds_per_image(model, images, repeats: int = 3) -> float:
         Seconds per image.
     """
     keras_model(model)
-    images = np.asarray(images)
+    images = as_array(images, "images")
     if images.ndim < 2 or len(images) == 0:
         raise ValueError(f"forward_seconds_per_image needs a non-empty batch of inputs, got shape {images.shape}.")
     batch_fits_model(images, model)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._checks import grayscale_image, non_negative_int, one_of, positive_int, real_finite
+from ._checks import as_array, grayscale_image, non_negative_int, one_of, pixel_values, positive_int, real_finite
 
 __all__ = ["KERNELS", "to_grayscale", "output_size", "pad_image", "convolve2d", "pool2d"]
 
@@ -31,28 +31,42 @@ def to_grayscale(image: np.ndarray) -> np.ndarray:
 
     Parameters
     ----------
-    image : ndarray, shape (H, W, 3) or (N, H, W, 3)
-        uint8 (0–255) or float (0–1) RGB.
+    image : array_like, shape (H, W, 3) or (N, H, W, 3)
+        RGB: integers 0–255 (uint8, or e.g. nested lists of ints) or floats 0–1.
 
     Returns
     -------
     ndarray of float, shape (H, W) or (N, H, W)
+
+    Raises
+    ------
+    ValueError
+        For another shape, an empty image, values that are not finite real numbers, integers
+        outside 0–255 or floats outside [0, 1].
     """
     from skimage.color import rgb2gray
 
-    image = np.asarray(image)
+    image = as_array(image, "image")
     if image.ndim not in (3, 4) or image.shape[-1] != 3:
         raise ValueError(
             f"to_grayscale expects RGB images of shape (H, W, 3) or (N, H, W, 3), got shape {image.shape}."
         )
+    if image.size == 0:
+        raise ValueError(f"image is empty (shape {image.shape}).")
     # skimage would reject strings deep inside its colour conversion, and pass NaN through.
-    return rgb2gray(real_finite(image, "image"))
+    image = pixel_values(real_finite(image, "image"))
+    if image.dtype.kind in "iu":
+        # skimage scales integers by their dtype's maximum: int64 pixels (a list of ints) would
+        # all come out as about 1e-17, uint16 ones 257 times too dark.
+        image = image.astype(np.uint8, copy=False)
+    return rgb2gray(image)
 
 
 def _padding_amount(padding, kernel_size: int) -> int:
-    if padding == "valid":
+    # Compare strings only: an array compared with "valid" gives an array, not a truth value.
+    if isinstance(padding, str) and padding == "valid":
         return 0
-    if padding == "same":
+    if isinstance(padding, str) and padding == "same":
         if kernel_size % 2 == 0:
             raise ValueError(f"padding='same' needs an odd kernel size to centre it, got {kernel_size}.")
         return kernel_size // 2
@@ -129,7 +143,7 @@ def convolve2d(image, kernel, padding=0, stride: int = 1) -> np.ndarray:
     kernel = grayscale_image(kernel, "kernel")
     stride = positive_int(stride, "stride")
     kh, kw = kernel.shape
-    if padding == "same" and kh != kw:
+    if isinstance(padding, str) and padding == "same" and kh != kw:
         raise ValueError(f"padding='same' needs a square kernel, got shape {kernel.shape}.")
     p = _padding_amount(padding, kh)
     padded = pad_image(image, p)

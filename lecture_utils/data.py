@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._checks import positive_int
+from ._checks import file_path, positive_int
 from .cache import atomic_write, cache_dir, file_digest
 
 __all__ = [
@@ -223,15 +223,18 @@ def _matches(path: Path, checksum: str | None) -> bool:
     return ok
 
 
-def _download(url: str, destination: Path) -> None:
-    """Download ``url`` to ``destination`` with a progress bar on stderr (pooch's downloader)."""
+def _download(url: str, destination: Path, timeout=60) -> None:
+    """Download ``url`` to ``destination`` with a progress bar on stderr (pooch's downloader).
+
+    ``timeout`` is requests': seconds, or (to connect, per read of the answer).
+    """
     import pooch
 
     from .progress import progress_bar
 
     # pooch sets the total from the response; a bar that starts with none has no truth value.
     with progress_bar(1, f"downloading {url.rsplit('/', 1)[-1]}", unit="B", unit_scale=True) as bar:
-        pooch.HTTPDownloader(progressbar=bar, timeout=60)(url, str(destination), None)
+        pooch.HTTPDownloader(progressbar=bar, timeout=timeout)(url, str(destination), None)
 
 
 def fetch(key: str) -> Path:
@@ -254,6 +257,8 @@ def fetch(key: str) -> Path:
     DataNotFoundError
         The file is in neither the mirror nor the cache and cannot be downloaded.
     """
+    if not isinstance(key, str):
+        raise TypeError(f"key must be the name of a data file, such as 'mnist/train-images', got {type(key).__name__}.")
     if key not in REGISTRY:
         raise KeyError(f"Unknown data file {key!r}; known files are: {', '.join(sorted(REGISTRY))}.")
     entry = REGISTRY[key]
@@ -432,6 +437,7 @@ def read_rgb_image(path, size: tuple[int, int] | None = None) -> np.ndarray:
     """
     from PIL import Image, UnidentifiedImageError
 
+    file_path(path)
     if size is not None:
         if isinstance(size, (str, bytes)) or not hasattr(size, "__len__") or len(size) != 2:
             raise ValueError(f"size must be (height, width) in pixels, got {size!r}.")

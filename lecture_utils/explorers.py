@@ -26,7 +26,7 @@ import numpy as np
 
 from . import convolution as conv
 from . import filters
-from ._checks import int_in_range, positive_int
+from ._checks import as_array, grayscale_image, int_in_range, non_empty_str, number_tuple, positive_int, sequence
 
 __all__ = [
     "GaborFrames",
@@ -85,8 +85,23 @@ class GaborFrames:
         return len(self.frequencies), len(self.thetas), len(self.sigmas)
 
     def index(self, i_frequency: int, i_theta: int, i_sigma: int) -> int:
-        """The flat frame number of a setting (sigma varies fastest)."""
+        """The flat frame number of a setting (sigma varies fastest).
+
+        Raises
+        ------
+        ValueError
+            For an index that is not an integer from 0 to the number of that parameter's values
+            minus 1 (a negative index would silently pick another setting's frame).
+        """
         n_f, n_t, n_s = self.shape
+        i_frequency, i_theta, i_sigma = (
+            int_in_range(i, name, 0, n - 1, note=f" (an index into the grid's {n} {what} value{'s' * (n != 1)})")
+            for i, name, n, what in (
+                (i_frequency, "i_frequency", n_f, "frequency"),
+                (i_theta, "i_theta", n_t, "theta"),
+                (i_sigma, "i_sigma", n_s, "sigma"),
+            )
+        )
         return (i_frequency * n_t + i_theta) * n_s + i_sigma
 
     def kernel(self, i_frequency: int, i_theta: int, i_sigma: int) -> np.ndarray:
@@ -108,11 +123,17 @@ def gabor_frames(image, frequencies=GABOR_FREQUENCIES, thetas=GABOR_THETAS, sigm
     -------
     GaborFrames
     """
-    image = np.asarray(image, dtype=float)
+    image = as_array(image, "image")
     if image.ndim != 2:
         raise ValueError(f"gabor_frames filters one grayscale image (H, W), got shape {image.shape}.")
+    image = grayscale_image(image)
+    # Read each grid once: a generator would be empty the second time.
+    frequencies, thetas, sigmas = (
+        sequence(values, name, of="numbers")
+        for values, name in ((frequencies, "frequencies"), (thetas, "thetas"), (sigmas, "sigmas"))
+    )
     bank = filters.gabor_bank(frequencies, thetas, sigmas)  # ordered sigma, frequency, theta
-    f, t, s = (np.asarray(list(v), dtype=float) for v in (frequencies, thetas, sigmas))
+    f, t, s = (np.asarray(v, dtype=float) for v in (frequencies, thetas, sigmas))
     # Reorder to frequency, theta, sigma: the order of the widget's three sliders.
     order = [
         (i_s * len(f) + i_f) * len(t) + i_t for i_f in range(len(f)) for i_t in range(len(t)) for i_s in range(len(s))
@@ -142,7 +163,18 @@ def describe_gabor_frame(
     -------
     str
         A few sentences, computed from the frame's arrays (never a fixed text).
+
+    Raises
+    ------
+    TypeError
+        If ``frames`` is not a :class:`GaborFrames` or ``image_name`` not a string.
+    ValueError
+        For an index outside the grid, or an empty ``image_name``.
     """
+    if not isinstance(frames, GaborFrames):
+        raise TypeError(f"frames must be the GaborFrames of gabor_frames(), got {type(frames).__name__}.")
+    frames.index(i_frequency, i_theta, i_sigma)  # checks the three indices
+    non_empty_str(image_name, "image_name")
     f, theta, sigma = (frames.frequencies[i_frequency], frames.thetas[i_theta], frames.sigmas[i_sigma])
     kernel = frames.kernel(i_frequency, i_theta, i_sigma)
     magnitude = np.abs(frames.responses[i_frequency, i_theta, i_sigma])
@@ -201,9 +233,21 @@ def convolution_frames(image, kernel) -> ConvolutionFrames:
     Returns
     -------
     ConvolutionFrames
+
+    Raises
+    ------
+    ValueError
+        For an image or kernel that is not a finite 2-D array, a kernel that is not square, or
+        one larger than the image.
     """
+    image, kernel = grayscale_image(image), grayscale_image(kernel, "kernel")
+    if kernel.shape[0] != kernel.shape[1]:
+        raise ValueError(f"kernel must be square (k, k), as the explorer's window is, got shape {kernel.shape}.")
+    if kernel.shape[0] > min(image.shape):
+        raise ValueError(
+            f"kernel of shape {kernel.shape} does not fit in the image of shape {image.shape}; use a smaller kernel."
+        )
     output = conv.convolve2d(image, kernel)
-    image, kernel = np.asarray(image, dtype=float), np.asarray(kernel, dtype=float)
     k = kernel.shape[0]
     positions = np.argwhere(np.ones(output.shape, dtype=bool))
     patches = np.stack([image[r : r + k, c : c + k] for r, c in positions])
@@ -353,8 +397,16 @@ def gabor_explorer(
     Returns
     -------
     Explorer
+
+    Raises
+    ------
+    ValueError
+        For an image that is not a finite 2-D array, a bad grid value, ``initial`` that is not
+        three finite numbers, an empty ``image_name`` or a ``scale`` below 1.
     """
     scale = positive_int(scale, "scale", unit="screen pixels")
+    initial = number_tuple(initial, "initial", 3, names="(frequency, theta, sigma)")
+    image_name = non_empty_str(image_name, "image_name")
     frames = gabor_frames(image, frequencies, thetas, sigmas)
     h, w = frames.image.shape
     box = max(max(k.shape) for k in frames.kernels)
@@ -471,9 +523,25 @@ def convolution_explorer(
     Returns
     -------
     Explorer
+
+    Raises
+    ------
+    ValueError
+        For an image that is not a finite 2-D array with values in [0, 1], a kernel that is
+        not square or larger than the image, empty names, or ``initial`` or ``scale`` out of
+        range.
     """
     scale = positive_int(scale, "scale", unit="screen pixels")
+    kernel_name = non_empty_str(kernel_name, "kernel_name")
+    image_name = non_empty_str(image_name, "image_name")
     frames = convolution_frames(image, kernel)
+    low, high = frames.image.min(), frames.image.max()
+    if low < 0 or high > 1:
+        # The picture draws 0 as black and 1 as white: anything outside would be clipped.
+        raise ValueError(
+            f"image values must be in [0, 1] (black to white), got values from {low:g} to {high:g}; "
+            "divide 0–255 pixels by 255."
+        )
     h, w = frames.image.shape
     oh, ow = frames.output.shape
     k = frames.kernel.shape[0]

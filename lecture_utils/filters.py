@@ -22,7 +22,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._checks import int_in_range, one_of, positive_int, real_finite, real_in
+from ._checks import as_array, int_in_range, number_tuple, one_of, positive_int, real_finite, real_in, sequence, size_2d
 
 __all__ = [
     "GaborFilter",
@@ -121,10 +121,15 @@ def gabor_bank(frequencies, thetas, sigmas) -> list[GaborFilter]:
         ``len(sigmas) * len(frequencies) * len(thetas)`` filters, ordered by sigma, then
         frequency, then theta (theta varies fastest).
     """
-    values = {"frequencies": list(frequencies), "thetas": list(thetas), "sigmas": list(sigmas)}
+    values = {
+        name: sequence(vals, name, of="numbers")
+        for name, vals in (("frequencies", frequencies), ("thetas", thetas), ("sigmas", sigmas))
+    }
     for name, vals in values.items():
         if not vals:
             raise ValueError(f"gabor_bank needs at least one value in {name}, got none.")
+        # float() below would turn True into 1.0 and "0.1" into 0.1 without a word.
+        number_tuple(vals, name)
     bank = [
         GaborFilter(float(f), float(t), float(s))
         for s, f, t in itertools.product(values["sigmas"], values["frequencies"], values["thetas"])
@@ -150,9 +155,17 @@ def grating(shape: tuple[int, int], frequency: float, theta: float = 0.0, phase:
     Returns
     -------
     ndarray of float, shape ``shape``, values in [-1, 1]
+
+    Raises
+    ------
+    ValueError
+        For a shape that is not two positive integers, or a parameter that is not a finite number.
     """
-    if len(shape) != 2 or min(shape) < 1:
-        raise ValueError(f"shape must be (height, width) with positive sides, got {shape!r}.")
+    shape = size_2d(shape, "shape")
+    # Checked, not converted: a float32 frequency keeps computing in float32, as it always did.
+    real_in(frequency, "frequency", "(-inf, inf)", unit="cycles per pixel")
+    real_in(theta, "theta", "(-inf, inf)", unit="radians")
+    real_in(phase, "phase", "(-inf, inf)", unit="radians")
     y, x = np.mgrid[: shape[0], : shape[1]]
     return np.cos(2 * np.pi * frequency * (x * np.cos(theta) + y * np.sin(theta)) + phase)
 
@@ -179,7 +192,7 @@ def grating_responses(kernel, thetas, frequencies, shape: tuple[int, int] = (64,
     ndarray of float, shape (len(thetas), len(frequencies))
         The response magnitude averaged over each stripe image.
     """
-    thetas, frequencies = list(thetas), list(frequencies)
+    thetas, frequencies = sequence(thetas, "thetas", of="numbers"), sequence(frequencies, "frequencies", of="numbers")
     if not thetas or not frequencies:
         raise ValueError(f"need at least one theta and one frequency, got {len(thetas)} and {len(frequencies)}.")
     gratings = np.stack([grating(shape, f, t) for t in thetas for f in frequencies])
@@ -188,7 +201,7 @@ def grating_responses(kernel, thetas, frequencies, shape: tuple[int, int] = (64,
 
 
 def _as_stack(images) -> tuple[np.ndarray, bool]:
-    images = np.asarray(images)
+    images = as_array(images, "images")
     if images.ndim not in (2, 3):
         raise ValueError(
             f"images must be one image (H, W) or a stack (N, H, W), got shape {images.shape}; "
@@ -254,12 +267,27 @@ def filter_images(images, kernel, mode: str = "reflect") -> np.ndarray:
 
 
 def _check_kernel(kernel) -> np.ndarray:
-    kernel = np.asarray(kernel)
+    kernel = as_array(kernel, "kernel")
     if kernel.ndim != 2 or kernel.size == 0:
         raise ValueError(f"kernel must be a non-empty 2-D array (kh, kw), got shape {kernel.shape}.")
-    if not np.issubdtype(kernel.dtype, np.number) or not np.all(np.isfinite(kernel)):
-        raise ValueError("kernel must hold finite numbers.")
+    if not np.issubdtype(kernel.dtype, np.number):  # bools are not numbers here either
+        raise ValueError(f"kernel must hold real or complex numbers, got dtype {kernel.dtype}.")
+    if not np.all(np.isfinite(kernel)):
+        raise ValueError("kernel must hold finite numbers, not NaN or infinite values.")
     return kernel
+
+
+def _bank_kernels(bank) -> list:
+    """The kernels of a bank: a sequence of GaborFilters or of 2-D kernels."""
+    if isinstance(bank, GaborFilter) or (isinstance(bank, np.ndarray) and bank.ndim == 2):
+        # A GaborFilter is a tuple of three numbers, and a 2-D array a sequence of rows.
+        raise TypeError(
+            f"bank must be a sequence of filters, got one {type(bank).__name__}; put it in a list: [filter]."
+        )
+    bank = sequence(bank, "bank", of="GaborFilters or 2-D kernels")
+    if not bank:
+        raise ValueError("bank must hold at least one filter, got none.")
+    return [f.kernel() if isinstance(f, GaborFilter) else f for f in bank]
 
 
 def _filter_stack(stack: np.ndarray, kernels, mode: str):
@@ -331,11 +359,8 @@ def bank_magnitudes(images, bank, mode: str = "reflect") -> np.ndarray:
     -------
     ndarray of float, shape (N, len(bank), H, W)
     """
-    bank = list(bank)
-    if not bank:
-        raise ValueError("bank must hold at least one filter, got none.")
+    kernels = _bank_kernels(bank)
     stack, _ = _as_stack(images)
-    kernels = [f.kernel() if isinstance(f, GaborFilter) else f for f in bank]
     return np.stack([np.abs(r) for r in _filter_stack(stack, kernels, mode)], axis=1)
 
 
@@ -353,7 +378,7 @@ def average_pool(images, size: int) -> np.ndarray:
     -------
     ndarray of float, shape (..., H // size, W // size)
     """
-    images = np.asarray(images, dtype=float)
+    images = real_finite(images, "images").astype(float)
     size = positive_int(size, "size")
     if images.ndim < 2:
         raise ValueError(f"average_pool needs at least 2 dimensions (H, W), got shape {images.shape}.")
@@ -383,13 +408,19 @@ def bank_features(images, bank, pool: int = 4, mode: str = "reflect") -> np.ndar
     -------
     ndarray of float, shape (N, len(bank), H // pool, W // pool)
     """
-    bank = list(bank)
-    if not bank:
-        raise ValueError("bank must hold at least one filter, got none.")
+    kernels = _bank_kernels(bank)
     stack, _ = _as_stack(images)
     average_pool(stack[:1], pool)  # check the pooling size before any filtering
-    kernels = [f.kernel() if isinstance(f, GaborFilter) else f for f in bank]
     return np.stack([average_pool(np.abs(r), pool) for r in _filter_stack(stack, kernels, mode)], axis=1)
+
+
+def _check_magnitudes(magnitudes) -> np.ndarray:
+    magnitudes = real_finite(magnitudes, "magnitudes")
+    if magnitudes.ndim != 4:
+        raise ValueError(f"magnitudes must have shape (N, F, H, W), got shape {magnitudes.shape}.")
+    if magnitudes.size == 0:
+        raise ValueError(f"magnitudes is empty (shape {magnitudes.shape}).")
+    return magnitudes.astype(float)
 
 
 def response_energy(magnitudes) -> np.ndarray:
@@ -404,9 +435,7 @@ def response_energy(magnitudes) -> np.ndarray:
     -------
     ndarray of float, shape (F,)
     """
-    magnitudes = np.asarray(magnitudes, dtype=float)
-    if magnitudes.ndim != 4:
-        raise ValueError(f"magnitudes must have shape (N, F, H, W), got shape {magnitudes.shape}.")
+    magnitudes = _check_magnitudes(magnitudes)
     return (magnitudes**2).mean(axis=(0, 2, 3))
 
 
@@ -426,9 +455,7 @@ def response_correlation(magnitudes) -> np.ndarray:
     ndarray of float, shape (F, F)
         Symmetric, ones on the diagonal.
     """
-    magnitudes = np.asarray(magnitudes, dtype=float)
-    if magnitudes.ndim != 4:
-        raise ValueError(f"magnitudes must have shape (N, F, H, W), got shape {magnitudes.shape}.")
+    magnitudes = _check_magnitudes(magnitudes)
     per_filter = np.moveaxis(magnitudes, 1, 0).reshape(magnitudes.shape[1], -1)
     if np.any(per_filter.std(axis=1) == 0):
         raise ValueError("a filter's responses are constant, so their correlation is undefined.")
@@ -458,11 +485,13 @@ def prune_bank(energy, correlation, n_weakest: int = 0, max_correlation: float =
     ndarray of int
         Indices of the kept filters, in increasing order.
     """
-    energy, correlation = np.asarray(energy, dtype=float), np.asarray(correlation, dtype=float)
-    n = len(energy)
-    if energy.ndim != 1 or correlation.shape != (n, n):
+    energy = real_finite(energy, "energy").astype(float)
+    correlation = real_finite(correlation, "correlation").astype(float)
+    n = len(energy) if energy.ndim else 0
+    if energy.ndim != 1 or n == 0 or correlation.shape != (n, n):
         raise ValueError(
-            f"energy must have shape (F,) and correlation (F, F), got {energy.shape} and {correlation.shape}."
+            f"energy must have shape (F,) and correlation (F, F) with F ≥ 1, got {energy.shape} and "
+            f"{correlation.shape}."
         )
     n_weakest = int_in_range(n_weakest, "n_weakest", 0, n - 1, note=" (F - 1)")
     max_correlation = real_in(max_correlation, "max_correlation", "(0, 1]")
@@ -578,7 +607,13 @@ def linear_probe_accuracy(x_train, y_train, x_test, y_test, C: float = 1.0, rand
     # scikit-learn would find these problems too, but only deep inside fit() and in its own terms.
     x_train = real_finite(x_train, "x_train").astype(float)
     x_test = real_finite(x_test, "x_test").astype(float)
-    y_train, y_test = np.asarray(y_train), np.asarray(y_test)
+    for name, x in (("x_train", x_train), ("x_test", x_test)):
+        if x.ndim == 0 or len(x) == 0:
+            raise ValueError(f"{name} must hold at least one example (n, ...), got shape {x.shape}.")
+    y_train, y_test = _class_labels(y_train, "y_train"), _class_labels(y_test, "y_test")
+    C = real_in(C, "C", "(0, inf)", hint="; it is the inverse regularisation strength")
+    if random_state is not None:
+        random_state = int_in_range(random_state, "random_state", 0, 2**32 - 1)
     if len(np.unique(y_train)) < 2:
         raise ValueError(f"y_train must hold at least two classes to separate, got {np.unique(y_train).tolist()}.")
     if len(x_train) != len(y_train) or len(x_test) != len(y_test):
@@ -595,6 +630,19 @@ def linear_probe_accuracy(x_train, y_train, x_test, y_test, C: float = 1.0, rand
     with threadpool_limits(limits=1):
         model.fit(x_train, y_train)
         return float(model.score(x_test, y_test))
+
+
+def _class_labels(labels, name: str) -> np.ndarray:
+    """``labels`` as a 1-D array, if it holds class numbers: integers (or whole floats)."""
+    labels = as_array(labels, name)
+    integral = labels.dtype.kind in "iub" or (
+        labels.dtype.kind == "f" and np.all(np.isfinite(labels)) and np.all(labels == np.round(labels))
+    )
+    if labels.ndim != 1 or not integral:
+        raise ValueError(
+            f"{name} must be a 1-D array of integer class labels, got shape {labels.shape}, dtype {labels.dtype}."
+        )
+    return labels
 
 
 def per_filter_accuracy(
@@ -616,7 +664,7 @@ def per_filter_accuracy(
     -------
     ndarray of float, shape (F,)
     """
-    features_train, features_test = np.asarray(features_train), np.asarray(features_test)
+    features_train, features_test = as_array(features_train, "features_train"), as_array(features_test, "features_test")
     if features_train.ndim < 2 or features_test.ndim < 2 or features_train.shape[1] != features_test.shape[1]:
         raise ValueError(
             f"features must have shape (n, F, ...) with the same F for train and test, got "

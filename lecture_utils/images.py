@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._checks import one_of, positive_int, real_in, size_2d
+from ._checks import as_array, file_path, int_in_range, one_of, positive_int, real_in, sequence, size_2d
 from .progress import progress_bar
 
 __all__ = [
@@ -75,13 +75,14 @@ def decode_images(paths, size=IMAGE_SIZE, batch_size: int = 256) -> np.ndarray:
     import tensorflow as tf
 
     height, width = size_2d(size)
+    batch_size = positive_int(batch_size, "batch_size")
     if isinstance(paths, (str, Path)):
         # A folder given as one path would otherwise be read as a list of one-letter file names.
         raise TypeError(
             f"paths must be a list of image files, got the single path {str(paths)!r}; "
             "list a folder's photos with sorted(Path(folder).glob('*.jpg'))."
         )
-    paths = [Path(p) for p in paths]
+    paths = [Path(file_path(p, "every path in paths")) for p in sequence(paths, "paths", of="image files")]
     if not paths:
         raise ValueError("decode_images needs at least one image file, got an empty list.")
     missing = [p for p in paths if not p.is_file()]
@@ -165,15 +166,18 @@ def load_cats_vs_dogs(size=IMAGE_SIZE) -> dict:
 
 
 def _check_images(images, labels):
-    if not isinstance(images, np.ndarray) or images.ndim != 4 or images.shape[-1] != 3:
-        shape = getattr(images, "shape", None)
-        raise ValueError(f"images must be an array of shape (N, height, width, 3), got shape {shape}.")
+    """``images`` and ``labels`` as arrays (a list of photos is stacked), if they fit each other."""
+    images = as_array(images, "images")
+    if images.ndim != 4 or images.shape[-1] != 3:
+        raise ValueError(f"images must be an array of shape (N, height, width, 3), got shape {images.shape}.")
     if images.dtype != np.uint8:
         raise ValueError(f"images must be uint8 (0–255) so they are rescaled once, got {images.dtype}.")
-    labels = np.asarray(labels)
+    labels = as_array(labels, "labels")
     if labels.shape != (len(images),):
         raise ValueError(f"labels must have shape ({len(images)},) to match the images, got {labels.shape}.")
-    return labels
+    if labels.dtype.kind not in "biuf" or (labels.dtype.kind == "f" and not np.isfinite(labels).all()):
+        raise ValueError(f"labels must be finite numbers (0 = cat, 1 = dog), got dtype {labels.dtype}.")
+    return images, labels
 
 
 #: Batches a training pipeline prepares ahead of the model. Each batch is a gather and a
@@ -240,7 +244,8 @@ def make_dataset(images, labels, batch_size: int = 32, shuffle: bool = False, au
     """
     import tensorflow as tf
 
-    labels = _check_images(images, labels)
+    images, labels = _check_images(images, labels)
+    seed = int_in_range(seed, "seed")
     if augment is not None and not callable(augment):
         # tf.data would only fail when it first maps a batch, from inside its graph.
         raise TypeError(f"augment must be callable (e.g. augmentation_layers()), got {type(augment).__name__}.")
@@ -291,8 +296,12 @@ def array_batches(x: np.ndarray, y: np.ndarray, batch_size: int, shuffle: bool =
     """
     import tensorflow as tf
 
+    x, y = as_array(x, "x"), as_array(y, "y")  # arrays pass as they are, uncopied
+    if x.ndim == 0 or y.ndim == 0:
+        raise ValueError(f"x and y must be arrays of examples (N, ...), got shapes {x.shape} and {y.shape}.")
     if len(x) != len(y):
         raise ValueError(f"x and y must have the same length, got {len(x)} and {len(y)}.")
+    seed = int_in_range(seed, "seed")
     batch_size = positive_int(batch_size, "batch_size")
 
     def take(batch_indices):
@@ -361,6 +370,7 @@ def augmentation_layers(
     import keras
     from keras import layers
 
+    seed = int_in_range(seed, "seed")
     for name, value in (("shift", shift), ("shear", shear), ("zoom", zoom)):
         real_in(value, name, "[0, 1)")
     real_in(rotation_degrees, "rotation_degrees", "[0, 180]")
@@ -398,7 +408,7 @@ def augment_examples(image, augment, n: int = 8) -> np.ndarray:
     ValueError
         If ``image`` is not one uint8 RGB image or ``n`` is not positive.
     """
-    image = np.asarray(image)
+    image = as_array(image, "image")
     if image.ndim != 3 or image.shape[-1] != 3:
         raise ValueError(f"augment_examples takes one RGB image of shape (H, W, 3), got shape {image.shape}.")
     if image.dtype != np.uint8:
@@ -420,9 +430,17 @@ def augmentation_from_settings(settings: dict | None, seed: int):
         Keys as in :data:`LECTURE_AUGMENTATION` (``rotation_range``, ``width_shift_range``, …).
     seed : int
     """
+    from .augmentation import checked_settings
+
     if settings is None:
         return None
-    a = settings
+    a = checked_settings(settings)
+    if a["height_shift_range"] != a["width_shift_range"]:
+        # The five Keras layers take one shift for both directions (RandomAffine takes two).
+        raise ValueError(
+            "augmentation_from_settings shifts by one range in both directions: give "
+            "height_shift_range equal to width_shift_range, or use augmentation.RandomAffine.from_settings."
+        )
     return augmentation_layers(
         rotation_degrees=a["rotation_range"],
         shift=a["width_shift_range"],

@@ -7,11 +7,14 @@ All figures get an opaque white background so they stay readable in a dark-mode 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from numbers import Real
+
 import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
 
-from ._checks import positive_int
+from ._checks import as_array, number_tuple, pixel_values, positive_int, real_finite, real_in, sequence
 
 __all__ = [
     # Style and panels shared by the chapters
@@ -62,8 +65,20 @@ def use_book_style() -> None:
     )
 
 
+def _panel_size(size, name: str = "size") -> float:
+    """``size`` in inches, if it is a positive number (a bool is not one)."""
+    return real_in(size, name, "(0, inf)", unit="inches")
+
+
+def _colormap(cmap, name: str = "cmap"):
+    """``cmap``, if Matplotlib knows it: a registered name or a Colormap."""
+    if not isinstance(cmap, mpl.colors.Colormap) and cmap not in mpl.colormaps:
+        raise ValueError(f"{name} must be a Matplotlib colormap name such as 'gray' or 'viridis', got {cmap!r}.")
+    return cmap
+
+
 def _show(ax, image, title=None, cmap="gray"):
-    image = np.asarray(image)
+    image = as_array(image, "an image to draw")
     # Matplotlib's own message ("Invalid shape ... for image data") does not say which panel.
     if not (image.ndim == 2 or (image.ndim == 3 and image.shape[-1] in (3, 4))) or 0 in image.shape:
         raise ValueError(
@@ -72,6 +87,9 @@ def _show(ax, image, title=None, cmap="gray"):
         )
     if image.dtype == object or not np.issubdtype(image.dtype, np.number) and image.dtype != bool:
         raise ValueError(f"an image to draw must hold numbers, got dtype {image.dtype}.")
+    if image.ndim == 3 and image.dtype != bool:
+        # Matplotlib would clip colours outside 0–255 (integers) or [0, 1] (floats) with a warning.
+        pixel_values(real_finite(image, "an RGB image to draw"), "an RGB image to draw")
     ax.imshow(image, cmap=cmap if image.ndim == 2 else None)
     ax.set_xticks([])
     ax.set_yticks([])
@@ -85,7 +103,7 @@ def _show_kernel(ax, kernel, title=None, window: int | None = None):
     With ``window``, the kernel is drawn at the scale of a ``window × window`` pixel square
     around its centre, so kernels of different sizes can be compared.
     """
-    weights = np.real(np.asarray(kernel))
+    weights = np.real(as_array(kernel, "a kernel to draw"))
     if weights.ndim != 2 or 0 in weights.shape:
         raise ValueError(f"a kernel to draw must be a 2-D array (kh, kw), got shape {weights.shape}.")
     limit = np.abs(weights).max() or 1.0
@@ -119,10 +137,14 @@ def plot_image_grid(images, titles=None, ncols: int = 4, cmap: str = "gray", siz
     -------
     matplotlib Figure
     """
-    images = list(images)
+    images = sequence(images, "images", of="images")
     if not images:
         raise ValueError("plot_image_grid needs at least one image.")
     ncols = positive_int(ncols, "ncols")
+    size = _panel_size(size)
+    _colormap(cmap)
+    # A single string is not a list of titles, even one of the right length.
+    titles = None if titles is None else sequence(titles, "titles", of="strings")
     if titles is not None and len(titles) != len(images):
         raise ValueError(
             f"plot_image_grid needs one title per image, got {len(titles)} titles for {len(images)} images."
@@ -156,9 +178,19 @@ def plot_history(history: dict, metrics=("accuracy", "loss"), title: str | None 
     -------
     matplotlib Figure
     """
-    metrics = list(metrics)
+    if not isinstance(history, Mapping):
+        hint = "; pass its .history" if hasattr(history, "history") else ""
+        raise TypeError(
+            f"history must be a dict of metric name to values per epoch, got {type(history).__name__}{hint}."
+        )
+    # One name is one metric, not a sequence of letters.
+    metrics = [metrics] if isinstance(metrics, str) else sequence(metrics, "metrics", of="metric names")
     if not metrics:
         raise ValueError("plot_history needs at least one metric to draw, got none.")
+    if smooth is not None and not callable(smooth):
+        raise TypeError(
+            f"smooth must be a function of a curve, such as trainings.smooth_curve, got {type(smooth).__name__}."
+        )
     missing = [m for m in metrics if m not in history]
     if missing:
         raise ValueError(f"history has no {missing}; it has {sorted(history)}.")
@@ -204,9 +236,14 @@ def plot_matrix(
     highlight : (row, col, height, width), optional
         A window to outline in red (e.g. the patch under the kernel).
     """
-    values = np.asarray(values, dtype=float)
+    values = real_finite(values, "values").astype(float)
     if values.ndim != 2:
         raise ValueError(f"plot_matrix draws 2-D arrays, got shape {values.shape}.")
+    if values.size == 0:
+        raise ValueError(f"values is empty (shape {values.shape}).")
+    _colormap(cmap)
+    if highlight is not None:
+        highlight = number_tuple(highlight, "highlight", 4, names="(row, col, height, width)", integers=True)
     if ax is None:
         _, ax = plt.subplots(figsize=(0.45 * values.shape[1] + 0.6, 0.45 * values.shape[0] + 0.6))
     ax.imshow(values, cmap=cmap, alpha=0.6)
@@ -226,6 +263,17 @@ def plot_matrix(
     return ax
 
 
+def _axes(axes, n: int, what: str) -> list:
+    """``axes`` as a list of ``n`` Matplotlib Axes."""
+    axes = list(np.ravel(np.asarray(axes, dtype=object)))
+    if len(axes) != n:
+        raise ValueError(f"axes must be {n} Matplotlib Axes ({what}), got {len(axes)}.")
+    for ax in axes:
+        if not isinstance(ax, mpl.axes.Axes):
+            raise TypeError(f"axes must be Matplotlib Axes, such as a row of plt.subplots, got {type(ax).__name__}.")
+    return axes
+
+
 def plot_filtering(image, kernel, filtered, kernel_name: str = "Kernel", axes=None):
     """The lecture's triptych: the image (kernel window outlined), the kernel, the filtered image.
 
@@ -243,12 +291,16 @@ def plot_filtering(image, kernel, filtered, kernel_name: str = "Kernel", axes=No
     -------
     matplotlib Figure
     """
+    kernel = as_array(kernel, "kernel")
+    if kernel.ndim != 2:
+        raise ValueError(f"kernel must be a 2-D array (kh, kw), got shape {kernel.shape}.")
     if axes is None:
         fig, axes = plt.subplots(1, 3, figsize=(9, 3.2))
     else:
+        axes = _axes(axes, 3, "image, kernel and filtered image")
         fig = axes[0].figure
     _show(axes[0], image, "Image and kernel")
-    k = np.asarray(kernel).shape[0]
+    k = kernel.shape[0]
     axes[0].add_patch(plt.Rectangle((-0.5, -0.5), k, k, fill=False, edgecolor="red", linewidth=1.5))
     plot_matrix(kernel, ax=axes[1], title=f"{kernel_name} filter", cmap="coolwarm")
     _show(axes[2], filtered, "Filtered image")
@@ -278,6 +330,11 @@ def plot_gabor_demo(image, kernel, outputs: dict, title: str | None = None, axes
     -------
     matplotlib Figure
     """
+    if not isinstance(outputs, Mapping):
+        raise TypeError(
+            f"outputs must be a dict of panel title to filtered image, got {type(outputs).__name__}; "
+            "e.g. {'response magnitude': magnitude}."
+        )
     n = 2 + len(outputs)
     if axes is None:
         fig, axes = plt.subplots(1, n, figsize=(2.3 * n, 2.6))
@@ -317,7 +374,10 @@ def plot_kernel_responses(kernels, responses, titles, axes=None, size: float = 1
     -------
     matplotlib Figure
     """
-    kernels, responses, titles = list(kernels), list(responses), list(titles)
+    kernels = sequence(kernels, "kernels", of="kernels")
+    responses = sequence(responses, "responses", of="images")
+    titles = sequence(titles, "titles", of="strings")
+    size = _panel_size(size)
     if not (len(kernels) == len(responses) == len(titles)) or not kernels:
         raise ValueError(
             f"need as many kernels, responses and titles (at least one), got "
@@ -328,7 +388,8 @@ def plot_kernel_responses(kernels, responses, titles, axes=None, size: float = 1
     else:
         axes = np.asarray(axes).reshape(2, -1)
         fig = axes[0, 0].figure
-    window = max(max(np.shape(k)) for k in kernels if k is not None) if same_scale else None
+    drawn = [k for k in kernels if k is not None]
+    window = max(max(np.shape(k)) for k in drawn) if same_scale and drawn else None
     for column, (kernel, response, title) in enumerate(zip(kernels, responses, titles)):
         if kernel is None:
             axes[0, column].axis("off")
@@ -364,10 +425,13 @@ def plot_filter_bank(images, kernels, responses, filter_titles, image_titles=Non
     -------
     matplotlib Figure
     """
-    images, responses, kernels = np.asarray(images), np.asarray(responses), list(kernels)
+    images, responses = as_array(images, "images"), real_finite(responses, "responses")
+    kernels = sequence(kernels, "kernels", of="kernels")
+    filter_titles = sequence(filter_titles, "filter_titles", of="strings")
     ncols = positive_int(ncols, "ncols")
+    size = _panel_size(size)
     n_images, n_filters = len(images), len(kernels)
-    if responses.shape[:2] != (n_images, n_filters) or len(filter_titles) != n_filters:
+    if responses.ndim != 4 or responses.shape[:2] != (n_images, n_filters) or len(filter_titles) != n_filters:
         raise ValueError(
             f"responses must have shape (N images, F filters, H, W) = ({n_images}, {n_filters}, ...) "
             f"with F filter titles, got {responses.shape} and {len(filter_titles)} titles."
@@ -467,14 +531,18 @@ def plot_receptive_fields(image, sizes: dict, centre: tuple[int, int], ax=None, 
     -------
     matplotlib Axes
     """
-    image = np.asarray(image)
+    image = as_array(image, "image")
     if image.ndim != 2:
         raise ValueError(f"plot_receptive_fields draws a 2-D image, got shape {image.shape}.")
+    if not isinstance(sizes, Mapping):
+        raise TypeError(f"sizes must be a dict of layer label to receptive-field side, got {type(sizes).__name__}.")
+    for label, side in sizes.items():
+        positive_int(side, f"the side of {label!r} in sizes", unit="pixels")
+    row, col = number_tuple(centre, "centre", 2, names="(row, col)", integers=True)
     if ax is None:
         _, ax = plt.subplots(figsize=(3.6, 3.6))
     _show(ax, image, title)
     colours = plt.get_cmap("autumn")(np.linspace(0, 0.85, max(len(sizes), 1)))
-    row, col = centre
     for colour, (label, side) in zip(colours, sizes.items()):
         # A side-s window centred on a pixel starts s // 2 pixels before it (one more left/up if s is even).
         top, left = row - side // 2, col - side // 2
@@ -611,12 +679,16 @@ def plot_kernel_grid(kernels, ncols: int = 8, size: float = 0.9, titles=None):
     -------
     matplotlib Figure
     """
-    kernels = np.asarray(kernels, dtype=float)
+    kernels = real_finite(kernels, "kernels").astype(float)
     if kernels.ndim != 3 or len(kernels) == 0:
         raise ValueError(
             f"plot_kernel_grid draws a stack of 2-D kernels of shape (n, kh, kw), got shape {kernels.shape}."
         )
     ncols = positive_int(ncols, "ncols")
+    size = _panel_size(size)
+    titles = None if titles is None else sequence(titles, "titles", of="strings")
+    if titles is not None and len(titles) != len(kernels):
+        raise ValueError(f"plot_kernel_grid needs one title per kernel, got {len(titles)} for {len(kernels)} kernels.")
     ncols = min(ncols, len(kernels))
     nrows = -(-len(kernels) // ncols)
     fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows), squeeze=False)
@@ -651,7 +723,10 @@ def plot_channel_mosaics(mosaics, titles, cmap: str = "viridis", width: float = 
     -------
     matplotlib Figure
     """
-    mosaics = [np.asarray(m, dtype=float) for m in mosaics]
+    mosaics = [as_array(m, "every mosaic").astype(float) for m in sequence(mosaics, "mosaics", of="2-D arrays")]
+    titles = sequence(titles, "titles", of="strings")
+    width = _panel_size(width, "width")
+    _colormap(cmap)
     if not mosaics or len(titles) != len(mosaics) or any(m.ndim != 2 for m in mosaics):
         raise ValueError("plot_channel_mosaics needs one title per 2-D mosaic, and at least one.")
     ratios = [m.shape[0] / m.shape[1] for m in mosaics]
@@ -685,9 +760,15 @@ def plot_top_predictions(predictions, title: str | None = None, ax=None):
     -------
     matplotlib Figure
     """
-    predictions = list(predictions)
+    predictions = sequence(predictions, "predictions", of="(wnid, class_name, probability) triples")
     if not predictions:
         raise ValueError("plot_top_predictions needs at least one prediction.")
+    for row in predictions:
+        if _not_a_triple(row):
+            raise ValueError(
+                f"every prediction must be a (wnid, class_name, probability) triple, as decode_predictions "
+                f"gives, got {row!r}."
+            )
     if ax is None:
         _, ax = plt.subplots(figsize=(5.5, 0.4 * len(predictions) + 0.9))
     names = [name.replace("_", " ") for _, name, _ in predictions][::-1]
@@ -700,6 +781,13 @@ def plot_top_predictions(predictions, title: str | None = None, ax=None):
         ax.set_title(title)
     ax.figure.tight_layout()
     return ax.figure
+
+
+def _not_a_triple(row) -> bool:
+    if not isinstance(row, (tuple, list)) or len(row) != 3:
+        return True
+    name, probability = row[1], row[2]
+    return not isinstance(name, str) or not isinstance(probability, Real) or isinstance(probability, bool)
 
 
 def plot_grad_cam(image, heatmap, overlay, title: str | None = None, heatmap_title: str = "Heatmap"):
@@ -720,7 +808,7 @@ def plot_grad_cam(image, heatmap, overlay, title: str | None = None, heatmap_tit
     -------
     matplotlib Figure
     """
-    heatmap = np.asarray(heatmap, dtype=float)
+    heatmap = real_finite(heatmap, "heatmap").astype(float)
     if heatmap.ndim != 2:
         raise ValueError(f"heatmap must be 2-D, got shape {heatmap.shape}.")
     fig, axes = plt.subplots(1, 3, figsize=(10, 3.6))
@@ -757,6 +845,7 @@ def plot_randomisation_cascade(cascades: dict, size: float = 1.05):
     -------
     matplotlib Figure
     """
+    size = _panel_size(size)
     if not cascades:
         raise ValueError("plot_randomisation_cascade needs at least one network.")
     for name, (stages, heatmaps, correlation) in cascades.items():

@@ -39,7 +39,7 @@ import numpy as np
 
 from ._checks import real_in
 
-__all__ = ["RandomAffine", "affine_from_settings", "GENERATOR_SETTINGS"]
+__all__ = ["RandomAffine", "affine_from_settings", "checked_settings", "GENERATOR_SETTINGS"]
 
 #: The data-generator settings :meth:`RandomAffine.from_settings` understands, with
 #: the generator's defaults (no transformation).
@@ -57,6 +57,73 @@ _FILL_MODES = ("nearest", "reflect", "wrap", "constant")
 _INTERPOLATIONS = ("bilinear", "nearest")
 #: Columns of the uniform draws, one row per image (see RandomAffine.random_parameters).
 _DRAWS = ("angle", "shift_x", "shift_y", "shear", "zoom_x", "zoom_y", "flip")
+
+
+def _flip(value, name: str) -> bool:
+    if not isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"{name} must be True or False, got {value!r}.")
+    return bool(value)
+
+
+def _fill_mode(value, name: str) -> str:
+    if value not in _FILL_MODES:
+        raise ValueError(f"{name} must be one of {', '.join(map(repr, _FILL_MODES))}, got {value!r}.")
+    return value
+
+
+def checked_settings(settings, name: str = "settings") -> dict:
+    """Data-generator-style settings, complete, if every key is known and every value fits.
+
+    The one check of such settings: :meth:`RandomAffine.from_settings` turns what it returns
+    into a layer, and :class:`lecture_utils.trainings.Training` calls it when a training is
+    made, so that bad settings fail then rather than when the photos are first augmented.
+
+    Parameters
+    ----------
+    settings : dict
+        Any of the keys of :data:`GENERATOR_SETTINGS`: ``rotation_range`` in [0, 180]
+        degrees; ``width_shift_range``, ``height_shift_range``, ``shear_range`` and
+        ``zoom_range`` in [0, 1); ``horizontal_flip`` True or False; ``fill_mode`` one of
+        "nearest", "reflect", "wrap" and "constant".
+    name : str, optional
+        What the caller calls the dict, for the message.
+
+    Returns
+    -------
+    dict
+        Every key of :data:`GENERATOR_SETTINGS`; a missing key has the generator's default (no
+        such transformation).
+
+    Raises
+    ------
+    ValueError
+        If ``settings`` is not a dict, has a key the layer does not implement, or a value out
+        of range, named as the caller wrote it.
+    """
+    if not isinstance(settings, dict):
+        raise ValueError(f"{name} must be a dict like LECTURE_AUGMENTATION, got {type(settings).__name__}.")
+    unknown = sorted(map(str, set(settings) - set(GENERATOR_SETTINGS)))
+    if unknown:
+        raise ValueError(
+            f"RandomAffine does not implement the generator setting(s) {', '.join(unknown)}; "
+            f"it knows {', '.join(GENERATOR_SETTINGS)}."
+        )
+    s = {**GENERATOR_SETTINGS, **settings}
+    real_in(s["rotation_range"], "rotation_range", "[0, 180]", unit="degrees")
+    for key in ("width_shift_range", "height_shift_range", "shear_range", "zoom_range"):
+        real_in(s[key], key, "[0, 1)")
+    _flip(s["horizontal_flip"], "horizontal_flip")
+    _fill_mode(s["fill_mode"], "fill_mode")
+    return s
+
+
+def _shape(images) -> tuple | None:
+    """The shape of ``images``; None where its rank cannot be known before the call."""
+    shape = getattr(images, "shape", None)
+    try:
+        return tuple(np.shape(images) if shape is None else shape)
+    except (TypeError, ValueError):  # a tensor of unknown rank, a ragged list
+        return None
 
 
 @keras.saving.register_keras_serializable(package="lecture_utils")
@@ -138,11 +205,8 @@ class RandomAffine(keras.layers.Layer):
         self.height_shift = real_in(height_shift, "height_shift", "[0, 1)")
         self.shear = real_in(shear, "shear", "[0, 1)")
         self.zoom = real_in(zoom, "zoom", "[0, 1)")
-        if not isinstance(horizontal_flip, (bool, np.bool_)):
-            raise ValueError(f"horizontal_flip must be True or False, got {horizontal_flip!r}.")
-        self.horizontal_flip = bool(horizontal_flip)
-        if fill_mode not in _FILL_MODES:
-            raise ValueError(f"fill_mode must be one of {', '.join(map(repr, _FILL_MODES))}, got {fill_mode!r}.")
+        self.horizontal_flip = _flip(horizontal_flip, "horizontal_flip")
+        _fill_mode(fill_mode, "fill_mode")
         if interpolation not in _INTERPOLATIONS:
             raise ValueError(f"interpolation must be 'bilinear' or 'nearest', got {interpolation!r}.")
         self.fill_mode, self.interpolation = fill_mode, interpolation
@@ -172,21 +236,10 @@ class RandomAffine(keras.layers.Layer):
         ------
         ValueError
             If ``settings`` is not a dict, has a key the layer does not implement, or a value
-            out of range.
+            out of range (:func:`checked_settings`).
         """
-        if not isinstance(settings, dict):
-            raise ValueError(f"settings must be a dict like LECTURE_AUGMENTATION, got {type(settings).__name__}.")
-        unknown = sorted(set(settings) - set(GENERATOR_SETTINGS))
-        if unknown:
-            raise ValueError(
-                f"RandomAffine does not implement the generator setting(s) {', '.join(unknown)}; "
-                f"it knows {', '.join(GENERATOR_SETTINGS)}."
-            )
-        s = {**GENERATOR_SETTINGS, **settings}
         # Checked under the settings' own names, which are what the caller wrote.
-        real_in(s["rotation_range"], "rotation_range", "[0, 180]", unit="degrees")
-        for key in ("width_shift_range", "height_shift_range", "shear_range", "zoom_range"):
-            real_in(s[key], key, "[0, 1)")
+        s = checked_settings(settings)
         return cls(
             rotation_degrees=s["rotation_range"],
             width_shift=s["width_shift_range"],
@@ -198,6 +251,17 @@ class RandomAffine(keras.layers.Layer):
             seed=seed,
             **kwargs,
         )
+
+    def __call__(self, images, *args, **kwargs):
+        # Checked before Keras' call machinery, which would wrap the sentence in its own
+        # seven lines ("Exception encountered when calling RandomAffine.call()...").
+        shape = _shape(images)
+        if shape is not None and len(shape) not in (3, 4):
+            raise ValueError(
+                "RandomAffine takes images of shape (batch, height, width, channels) or "
+                f"(height, width, channels), got shape {shape}."
+            )
+        return super().__call__(images, *args, **kwargs)
 
     # -- the transformation, in three steps: draw, compose, resample ------------------------------
 
@@ -314,11 +378,6 @@ class RandomAffine(keras.layers.Layer):
         images = ops.cast(images, self.compute_dtype)
         if not training:
             return images
-        if len(images.shape) not in (3, 4):
-            raise ValueError(
-                "RandomAffine takes images of shape (batch, height, width, channels) or "
-                f"(height, width, channels), got shape {tuple(images.shape)}."
-            )
         single = len(images.shape) == 3
         batch = images[None] if single else images
         shape = ops.shape(batch)

@@ -28,6 +28,8 @@ import dataclasses
 import functools
 import json
 import math
+import shutil
+import tempfile
 import time
 import warnings
 from dataclasses import dataclass
@@ -36,7 +38,8 @@ from pathlib import Path
 import numpy as np
 
 from . import models
-from ._checks import positive_int
+from ._checks import int_in_range, one_of, positive_int, real_in
+from .augmentation import checked_settings
 from .cache import atomic_write, cache_folder, fingerprint
 from .images import IMAGE_SIZE, LECTURE_AUGMENTATION
 from .precision import POLICIES, Precision, training_precision
@@ -85,6 +88,37 @@ TRANSFER_PRECISION = Precision(
 
 #: The learning-rate schedules a training may name.
 SCHEDULES = (None, "cosine decay to 0")
+
+# Classes of keras.optimizers that are no optimizer of their own: the base class, and wrappers
+# that take other optimizers.
+_NOT_OPTIMIZERS = ("Optimizer", "LossScaleOptimizer", "MultiOptimizer")
+
+
+def _optimizer_names() -> list[str]:
+    """The classes of ``keras.optimizers`` a training can name, e.g. ``"RMSprop"``."""
+    import keras
+
+    return sorted(
+        name
+        for name in dir(keras.optimizers)
+        if isinstance(cls := getattr(keras.optimizers, name), type)
+        and issubclass(cls, keras.optimizers.Optimizer)
+        and name not in _NOT_OPTIMIZERS
+    )
+
+
+def _is_keras_loss(loss) -> bool:
+    import keras
+
+    if not isinstance(loss, str):
+        return False
+    if loss.lower() in ("crossentropy", "ce"):  # compile() picks the crossentropy from the labels
+        return True
+    try:
+        keras.losses.get(loss)
+    except ValueError:
+        return False
+    return True
 
 
 @dataclass(frozen=True)
@@ -174,14 +208,34 @@ class Training:
         for name in ("validation_batch_size", "train_images", "dense_units"):
             if getattr(self, name) is not None:
                 positive_int(getattr(self, name), name)
+        # Checked here, so that a slip fails when the training is written down, not after the
+        # network was built, or after the training ran, as the optimizer or the loss first meets it.
+        one_of(self.optimizer, "optimizer", _optimizer_names())
+        if self.learning_rate is not None:
+            real_in(self.learning_rate, "learning_rate", "(0, inf)")
         if self.schedule not in SCHEDULES:
             raise ValueError(f"schedule must be one of {SCHEDULES}, got {self.schedule!r}.")
         if self.schedule is not None and self.learning_rate is None:
             raise ValueError("a schedule needs a learning_rate to start from.")
+        if not _is_keras_loss(self.loss):
+            raise ValueError(
+                "loss must be the name of a Keras loss, such as 'binary_crossentropy' or "
+                f"'sparse_categorical_crossentropy', got {self.loss!r}."
+            )
         if self.precision not in POLICIES:
             raise ValueError(f"precision must be one of {POLICIES}, got {self.precision!r}.")
-        if self.augmentation is not None and self.data != "cats_vs_dogs_photos":
-            raise ValueError("augmentation applies to photos: use it with data='cats_vs_dogs_photos'.")
+        if self.augmentation is not None:
+            if self.data != "cats_vs_dogs_photos":
+                raise ValueError("augmentation applies to photos: use it with data='cats_vs_dogs_photos'.")
+            # The check of RandomAffine.from_settings, which turns the settings into the layer.
+            checked_settings(self.augmentation, "augmentation")
+        if self.dropout is not None:
+            real_in(self.dropout, "dropout", "[0, 1)")
+        int_in_range(self.seed, "seed", 0, 2**32 - 1)
+        if self.start_from is not None and not isinstance(self.start_from, Training):
+            raise TypeError(
+                f"start_from must be a Training, such as trainings.FROZEN_BASE, got {type(self.start_from).__name__}."
+            )
         unused = [
             name for name in _OPTIONS if getattr(self, name) is not None and name not in NETWORKS[self.network].options
         ]
@@ -226,7 +280,8 @@ class TrainingRun:
     loaded : bool
         True when the model came from the cache rather than being trained now.
     path : Path
-        The ``.keras`` file.
+        The ``.keras`` file: in the cache, or in the temporary folder a warning named when the
+        cache could not store it.
     meta : dict
         What was recorded with the model: ``settings``, ``keras``, ``trained_at``,
         ``examples_per_epoch``, ``cores_busy`` (absent in models trained before it was kept).
@@ -779,14 +834,16 @@ def _load(training: Training, found) -> TrainingRun | None:
                 "deleting it and training again.",
                 stacklevel=3,
             )
-            found.model.unlink(missing_ok=True)
-            found.history.unlink(missing_ok=True)
+            # A read-only cache keeps it: train_or_load then says so before training.
+            with contextlib.suppress(OSError):
+                found.model.unlink(missing_ok=True)
+                found.history.unlink(missing_ok=True)
         return None
 
 
 @contextlib.contextmanager
-def _only_one_trainer(entry: str):
-    """Hold a lock on ``entry`` while it trains, so that two kernels never train it at once.
+def _only_one_trainer(folder: Path, entry: str):
+    """Hold a lock on ``entry`` in ``folder`` while it trains, so that two kernels never train it at once.
 
     A second kernel waits, and then finds the first one's model in the cache.  The operating
     system releases the lock of a process that dies, however it dies.
@@ -794,9 +851,9 @@ def _only_one_trainer(entry: str):
     from filelock import FileLock
 
     try:
-        lock = FileLock(cache_folder("models") / f".{entry}.lock")
+        lock = FileLock(folder / f".{entry}.lock")
         lock.acquire()
-    except OSError:  # a read-only cache: nothing will be stored, so nothing to guard
+    except OSError:  # a file system without locks, or a folder changed since it was checked
         yield
         return
     try:
@@ -805,19 +862,65 @@ def _only_one_trainer(entry: str):
         lock.release()
 
 
-def _store(model, model_path: Path, history_path: Path, record: dict) -> None:
+def _store(model, files: dict[str, Path], record: dict) -> Path:
+    """Store a trained model and its record in the cache, or elsewhere if that fails.
+
+    A training is never lost to a failed save (a full disk, a folder whose permissions changed
+    while it trained): the model and its history then go to a new temporary folder, and a
+    warning says where; only if that fails too is the model kept in memory alone.
+
+    Returns
+    -------
+    Path
+        The ``.keras`` file the model is in (its place in the cache if it is in memory only).
+    """
     try:
-        atomic_write(model_path, model.save)
+        atomic_write(files["model"], model.save)
         # The history is written last, so its presence marks a complete entry.
-        atomic_write(history_path, lambda tmp: tmp.write_text(json.dumps(record, indent=1)))
-    except OSError as error:
-        model_path.unlink(missing_ok=True)
+        atomic_write(files["history"], lambda tmp: _write_record(tmp, record))
+        return files["model"]
+    except Exception as error:  # whatever stopped the save, the trained model must survive it
+        # strerror ("No space left on device") or the class alone: other errors' texts run long.
+        reason = getattr(error, "strerror", None) or type(error).__name__
+    with contextlib.suppress(OSError):
+        files["model"].unlink(missing_ok=True)
+    folder = files["model"].parent
+    elsewhere = _saved_elsewhere(model, files, record)
+    if elsewhere is None:
         warnings.warn(
-            f"The trained model could not be stored in {model_path.parent} "
-            f"({error.strerror or error}); it is used now but will be trained again next time: "
-            "set LECTURE_CACHE_DIR to a writable folder with space.",
+            f"The trained model could not be stored in {folder} ({reason}), nor in a temporary "
+            "folder, so it is kept only in memory, for this session: set LECTURE_CACHE_DIR to a "
+            "writable folder with space before the next training.",
             stacklevel=3,
         )
+        return files["model"]
+    warnings.warn(
+        f"The trained model could not be stored in {folder} ({reason}), so it was saved in "
+        f"{elsewhere.parent} instead: move the two files there into {folder} once it can be "
+        "written, or set LECTURE_CACHE_DIR to a writable folder with space, else it is trained "
+        "again next time.",
+        stacklevel=3,
+    )
+    return elsewhere
+
+
+def _saved_elsewhere(model, files: dict[str, Path], record: dict) -> Path | None:
+    """The model and its record saved under their names in a new temporary folder; None if that fails."""
+    try:
+        folder = Path(tempfile.mkdtemp(prefix="lecture9-models-"))
+    except OSError:
+        return None
+    try:
+        model.save(folder / files["model"].name)
+        _write_record(folder / files["history"].name, record)
+    except Exception:
+        shutil.rmtree(folder, ignore_errors=True)
+        return None
+    return folder / files["model"].name
+
+
+def _write_record(path: Path, record: dict) -> None:
+    path.write_text(json.dumps(record, indent=1))
 
 
 def train_or_load(training: Training) -> TrainingRun:
@@ -837,6 +940,13 @@ def train_or_load(training: Training) -> TrainingRun:
     TrainingRun
         ``.history`` has ``accuracy``, ``loss``, ``val_accuracy`` and ``val_loss`` per epoch;
         ``.model`` computes in float32; ``.provenance`` says where it came from.
+
+    Raises
+    ------
+    NotADirectoryError, PermissionError, OSError
+        Before training, if the cache's ``models`` folder cannot be created or written (one
+        sentence naming it).  A save that fails after the training does not raise: the model is
+        returned, saved elsewhere, with a warning that says where.
     """
     import keras
 
@@ -854,7 +964,9 @@ def train_or_load(training: Training) -> TrainingRun:
     if found is not None and (run := _load(training, found)) is not None:
         return run
 
-    with _only_one_trainer(entry):
+    # A cache that could not keep the model is said now, not after the whole training.
+    files = model_store.entry_files(entry, cache_folder("models", writable=True))
+    with _only_one_trainer(files["model"].parent, entry):
         # Another kernel may have trained it while this one waited for the lock.
         found = None if model_store.train_locally() else model_store.find_in_cache(entry)
         if found is not None and (run := _load(training, found)) is not None:
@@ -877,11 +989,8 @@ def train_or_load(training: Training) -> TrainingRun:
             "trained_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
             "examples_per_epoch": training_size(training),
         }
-        files = model_store.entry_files(entry, cache_folder("models"))
-        _store(model, files["model"], files["history"], {"history": values, "seconds": seconds, "meta": meta})
-    return TrainingRun(
-        training, _as_returned(model), values, seconds, False, files["model"], meta, "trained", "this machine"
-    )
+        path = _store(model, files, {"history": values, "seconds": seconds, "meta": meta})
+    return TrainingRun(training, _as_returned(model), values, seconds, False, path, meta, "trained", "this machine")
 
 
 def smooth_curve(points, factor: float = 0.8) -> np.ndarray:

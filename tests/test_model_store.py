@@ -15,6 +15,7 @@ import signal
 import stat
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import warnings
@@ -204,6 +205,7 @@ def test_a_cache_that_cannot_be_written_still_gives_the_model(tmp_path, monkeypa
         raise OSError(fault, os.strerror(fault), str(path))
 
     monkeypatch.setattr(trainings, "atomic_write", cannot_write)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # where the model is kept instead
     with pytest.warns(UserWarning, match=f"could not be stored .*{os.strerror(fault)}.*set LECTURE_CACHE_DIR"):
         run = trainings.train_or_load(TINY)
     assert run.origin == "trained" and run.history["val_accuracy"]

@@ -268,7 +268,9 @@ class MystNotebook(nbval.plugin.IPyNbFile):
         reference = reference_outputs.read_reference(self.path) or {"made_with": None, "cells": {}}
         if reference["made_with"] is not None:
             differences = reference_outputs.environment_differences(
-                reference["made_with"], reference_outputs.environment()
+                reference["made_with"],
+                reference_outputs.environment(),
+                precision_matters=reference_outputs.trains([cell.source for cell in code]),
             )
             self.exact = not differences
             _COMPARISON[self.path.stem] = differences

@@ -160,10 +160,23 @@ def environment() -> dict:
     }
 
 
-def environment_differences(reference: dict, here: dict) -> list[str]:
-    """What differs between the environment of a reference and this one, as short phrases."""
+def trains(sources: list[str]) -> bool:
+    """Whether a chapter's outputs depend on trained ConvNets: it calls ``train_or_load``.
+
+    Only those models are trained in the machine's precision; a chapter without them computes
+    the same in float32 whatever ``LECTURE_PRECISION`` says, so its precision does not matter.
+    """
+    return any("train_or_load(" in _code_only(source) for source in sources)
+
+
+def environment_differences(reference: dict, here: dict, precision_matters: bool = True) -> list[str]:
+    """What differs between the environment of a reference and this one, as short phrases.
+
+    ``precision_matters`` is False for a chapter that trains nothing (:func:`trains`): the
+    training precision is then no difference.
+    """
     differences = []
-    for key in ("python", "system", "cpu", "precision"):
+    for key in ("python", "system", "cpu", "precision") if precision_matters else ("python", "system", "cpu"):
         if reference.get(key) != here.get(key):
             differences.append(f"{key} {here.get(key)} (reference: {reference.get(key)})")
     old, new = reference.get("packages", {}), here.get("packages", {})

@@ -186,3 +186,35 @@ def test_the_install_cell_is_not_part_of_any_reference():
         assert notebooks.is_install_cell(install)
         reference = ref.read_reference(chapter) or {"cells": {}}
         assert ref.cell_keys([install.source])[0] not in reference["cells"]
+
+
+def _reference_made_in(chapter, precision):
+    path = ref.reference_path(chapter / "chapter.md")
+    content = yaml.safe_load(path.read_text())
+    content["made_with"]["precision"] = precision
+    path.write_text(yaml.safe_dump(content))
+
+
+def test_a_chapter_that_trains_nothing_is_compared_whatever_the_precision(pytester, chapter):
+    run(pytester, "--write-reference").assert_outcomes(passed=4)
+    other = "mixed_bfloat16" if ref.environment()["precision"] == "float32" else "float32"
+    _reference_made_in(chapter, other)  # as a laptop's float32 run meets CI's bfloat16 references
+    result = run(pytester)
+    result.assert_outcomes(passed=4)
+    result.stdout.fnmatch_lines(["*chapter: outputs compared with the references exactly*"])
+
+    (chapter / "value.txt").write_text("0.913")
+    result = run(pytester)
+    result.assert_outcomes(passed=3, failed=1)
+    result.stdout.fnmatch_lines(["*Cell outputs differ*", "*0.912*"])
+
+
+def test_a_chapter_that_trains_is_not_compared_across_precisions(pytester, chapter):
+    trained = "def train_or_load():\n    return 0.5\nprint('trained:', train_or_load())"
+    write_chapter(chapter, [*CELLS, trained])
+    run(pytester, "--write-reference").assert_outcomes(passed=5)
+    _reference_made_in(chapter, "another precision")
+    (chapter / "value.txt").write_text("0.95")
+    result = run(pytester)
+    result.assert_outcomes(passed=5)
+    result.stdout.fnmatch_lines(["*chapter: outputs not compared with the references*precision*"])

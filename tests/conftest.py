@@ -42,3 +42,17 @@ def tiny_photos(tiny_cats_vs_dogs, monkeypatch):
     for module in (transfer, trainings):
         monkeypatch.setattr(module, "IMAGE_SIZE", (48, 48))
     return tiny_cats_vs_dogs
+
+
+@pytest.fixture
+def no_model_store(tmp_path, monkeypatch):
+    """An empty cache, no class folder, store or LECTURE_TRAIN, and the store's memory of this
+    process forgotten."""
+    from lecture_utils import model_store
+
+    monkeypatch.setenv("LECTURE_CACHE_DIR", str(tmp_path / "cache"))
+    for name in ("LECTURE_MODELS_DIR", "LECTURE_MODELS_URL", "LECTURE_TRAIN"):
+        monkeypatch.delenv(name, raising=False)
+    model_store._manifest.cache_clear()
+    model_store._UNREADABLE.clear()
+    model_store._EMPTY_CLASS_FOLDERS.clear()

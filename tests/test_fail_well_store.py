@@ -27,12 +27,8 @@ ENTRY = "tiny-0123456789abcdef"
 
 
 @pytest.fixture(autouse=True)
-def isolated(tmp_path, monkeypatch):
-    monkeypatch.setenv("LECTURE_CACHE_DIR", str(tmp_path / "cache"))
-    for name in ("LECTURE_MODELS_DIR", "LECTURE_MODELS_URL", "LECTURE_TRAIN"):
-        monkeypatch.delenv(name, raising=False)
-    model_store._manifest.cache_clear()
-    model_store._UNREADABLE.clear()
+def isolated(no_model_store):
+    """An empty cache, and no class folder, store or training override (tests/conftest.py)."""
 
 
 @pytest.fixture

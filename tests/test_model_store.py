@@ -35,12 +35,8 @@ pytestmark = needs_mnist_mirror
 
 
 @pytest.fixture(autouse=True)
-def empty_environment(tmp_path, monkeypatch):
-    monkeypatch.setenv("LECTURE_CACHE_DIR", str(tmp_path / "cache"))
-    for name in ("LECTURE_MODELS_DIR", "LECTURE_MODELS_URL", "LECTURE_TRAIN"):
-        monkeypatch.delenv(name, raising=False)
-    model_store._manifest.cache_clear()
-    model_store._UNREADABLE.clear()
+def empty_environment(no_model_store):
+    """An empty cache, and no class folder, store or training override (tests/conftest.py)."""
 
 
 @pytest.fixture

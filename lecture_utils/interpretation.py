@@ -650,7 +650,9 @@ def _ascent_step(mean_activations, step: float, blur=None):
 # [filter-ascent-end]
 
 
-def _check_has_activation(layer):
+def _linear_copy(layer):
+    """A new layer like ``layer`` without its activation function (it takes ``layer``'s
+    weights once a call has built it)."""
     import keras
 
     activation = getattr(layer, "activation", None)
@@ -658,12 +660,6 @@ def _check_has_activation(layer):
         raise ValueError(
             f"layer {layer.name!r} has no built-in activation function to leave out; use pre_activation=False."
         )
-
-
-def _linear_copy(layer):
-    """A new layer like ``layer`` without its activation function (it takes ``layer``'s
-    weights once a call has built it)."""
-    _check_has_activation(layer)
     config = layer.get_config()
     config["activation"] = "linear"
     config["name"] = f"{layer.name}_before_activation"

@@ -1,7 +1,10 @@
 """The chapters' reference outputs: what each code cell printed or displayed, kept for review.
 
-One YAML file per chapter, ``book/reference/<chapter>.yaml``, written by ``make reference``
-(``pytest --write-reference``, see ``conftest.py``) and compared by nbval on every test run.
+One YAML file per chapter and training precision, ``book/reference/<precision>/<chapter>.yaml``
+(``float32``, ``mixed_bfloat16``), written by ``make reference`` (``pytest --write-reference``,
+see ``conftest.py``) and compared by nbval on every test run.  A run reads the file of its own
+precision; a chapter that trains nothing is compared with whichever file there is, since its
+outputs do not depend on the precision (:func:`trains`).
 Each code cell's entry is found by a key made from the cell's own code (:func:`cell_keys`), not
 by its position, so inserting, removing or editing another cell leaves every other entry
 valid; a cell that is new or whose code changed has no entry, and its test fails saying to run
@@ -79,10 +82,19 @@ _NUMBER = re.compile(r"(?<![\w.])[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?(?!
 _FIGURE_LINE = re.compile(r"(\d+)x(\d+) px, phash ([0-9a-f]{16})")
 
 
-def reference_path(chapter: Path) -> Path:
-    """Where the reference outputs of ``chapter`` (``book/<name>.md``) are kept."""
+def reference_path(chapter: Path, precision: str | None = None) -> Path:
+    """Where the reference outputs of ``chapter`` (``book/<name>.md``) made in ``precision``
+    (this machine's training precision if None) are kept."""
     chapter = Path(chapter)
-    return chapter.parent / "reference" / f"{chapter.stem}.yaml"
+    return chapter.parent / "reference" / (precision or _training_precision()) / f"{chapter.stem}.yaml"
+
+
+def reference_paths(chapter: Path) -> list[Path]:
+    """The reference files of ``chapter`` there are, this machine's precision first."""
+    chapter = Path(chapter)
+    own = reference_path(chapter)
+    others = sorted(p for p in (chapter.parent / "reference").glob(f"*/{chapter.stem}.yaml") if p != own)
+    return [own, *others] if own.is_file() else others
 
 
 def sanitizer_path(book: Path) -> Path:
@@ -358,7 +370,7 @@ def write_reference(chapter: Path, sources: list[str], outputs: list, env: dict,
         {"key": key, "code": first_code_line(source), "outputs": kept_outputs(out)}
         for key, source, out in zip(cell_keys(sources), sources, outputs)
     ]
-    path = reference_path(chapter) if folder is None else Path(folder) / reference_path(chapter).name
+    path = reference_path(chapter, env.get("precision")) if folder is None else Path(folder) / f"{chapter.stem}.yaml"
     path.parent.mkdir(parents=True, exist_ok=True)
     body = yaml.dump(
         {"chapter": f"{chapter.parent.name}/{chapter.name}", "made_with": env, "cells": cells},
@@ -372,10 +384,15 @@ def write_reference(chapter: Path, sources: list[str], outputs: list, env: dict,
 
 
 def read_reference(chapter: Path) -> dict | None:
-    """The reference of ``chapter``: ``{"made_with": ..., "cells": {key: kept outputs}}``, or None."""
-    path = reference_path(chapter)
-    if not path.is_file():
+    """The reference of ``chapter``: ``{"made_with": ..., "cells": {key: kept outputs}}``, or None.
+
+    The one made in this machine's training precision where there is one, else another
+    (whose precision then shows in ``made_with``).
+    """
+    paths = reference_paths(chapter)
+    if not paths:
         return None
+    path = paths[0]
     content = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     return {
         "made_with": content.get("made_with", {}),
@@ -448,7 +465,9 @@ def main(argv=None) -> int:
     sanitizer = args.references / "sanitize.cfg"
     diffs, lines = [], []
     for recorded in sorted(args.recorded.glob("*.yaml")):
-        changed, diff = outputs_diff(args.references / recorded.name, recorded, sanitizer)
+        chapter = args.references.parent / f"{recorded.stem}.md"
+        paths = reference_paths(chapter) if args.references.name == "reference" else []
+        changed, diff = outputs_diff(paths[0] if paths else args.references / recorded.name, recorded, sanitizer)
         lines.append(f"{recorded.stem}: {len(changed)} cells' outputs changed" + "".join(f"\n  {c}" for c in changed))
         diffs.append(diff)
     print("\n".join(lines) or f"no recorded outputs in {args.recorded}")

@@ -189,10 +189,14 @@ def test_the_install_cell_is_not_part_of_any_reference():
 
 
 def _reference_made_in(chapter, precision):
+    """Move the chapter's reference to the folder of ``precision``, as if made there."""
     path = ref.reference_path(chapter / "chapter.md")
     content = yaml.safe_load(path.read_text())
     content["made_with"]["precision"] = precision
-    path.write_text(yaml.safe_dump(content))
+    moved = ref.reference_path(chapter / "chapter.md", precision)
+    moved.parent.mkdir(exist_ok=True)
+    moved.write_text(yaml.safe_dump(content))
+    path.unlink()
 
 
 def test_a_chapter_that_trains_nothing_is_compared_whatever_the_precision(pytester, chapter):
@@ -218,3 +222,22 @@ def test_a_chapter_that_trains_is_not_compared_across_precisions(pytester, chapt
     result = run(pytester)
     result.assert_outcomes(passed=5)
     result.stdout.fnmatch_lines(["*chapter: outputs not compared with the references*precision*"])
+
+
+def test_a_chapter_that_trains_is_compared_with_the_reference_of_its_own_precision(pytester, chapter):
+    trained = "def train_or_load():\n    return 0.5\nprint('trained:', train_or_load())"
+    write_chapter(chapter, [*CELLS, trained])
+    run(pytester, "--write-reference").assert_outcomes(passed=5)
+    own = ref.reference_path(chapter / "chapter.md")
+    assert own.parent.name == ref.environment()["precision"]
+    # The other precision's reference, with other numbers, sits beside it and is not read.
+    other = ref.reference_path(chapter / "chapter.md", "another precision")
+    other.parent.mkdir()
+    other.write_text(own.read_text().replace("0.912", "0.5"))
+    assert ref.reference_paths(chapter / "chapter.md") == [own, other]
+    result = run(pytester)
+    result.assert_outcomes(passed=5)
+    result.stdout.fnmatch_lines(["*chapter: outputs compared with the references exactly*"])
+
+    (chapter / "value.txt").write_text("0.95")
+    run(pytester).assert_outcomes(passed=4, failed=1)

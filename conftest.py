@@ -7,7 +7,7 @@ copies.  nbval starts the kernel in the file's folder, as the book build does.
 The notebook nbval runs is the chapter as it is published (``export/notebooks.py``): the
 shared install cell first, then the chapter's cells.
 
-Output comparison: each chapter's reference outputs (``book/reference/<chapter>.yaml``,
+Output comparison: each chapter's reference outputs (``book/reference/<precision>/<chapter>.yaml``,
 ``export/reference_outputs.py``) are put into the notebook as its stored outputs, and nbval
 (``--nbval``) compares every cell's output with them after the sanitizer
 (``book/reference/sanitize.cfg``, the default ``--nbval-sanitize-with``) has replaced what
@@ -19,7 +19,7 @@ The lecture's key numbers are also checked by hidden test cells (tagged ``remove
 ``assert`` statements inside the chapters.
 
 Memory: with ``LECTURE_KERNEL_MEMORY_LIMIT`` set (e.g. ``2GiB``, as on Binder; ``.ci/run`` sets
-it), each chapter's kernel runs in a cgroup-v1 memory group with that limit, so a chapter that
+it), each chapter's kernel runs in a memory cgroup (v1 or v2) with that limit, so a chapter that
 needs more is killed by the kernel's OOM killer and fails, as it would on Binder. The run ends
 with each chapter's peak. Where no writable memory controller exists, it says so and runs
 without the limit.
@@ -63,7 +63,8 @@ def _book_cache_path():
     return ROOT / (execute.get("cache") or "_build/.jupyter_cache")
 
 
-MEMORY_CGROUPS = Path("/sys/fs/cgroup/memory")
+MEMORY_CGROUPS = Path("/sys/fs/cgroup/memory")  # cgroup v1: the memory controller's own tree
+UNIFIED_CGROUPS = Path("/sys/fs/cgroup")  # cgroup v2: one tree, the memory controller enabled in it
 _UNITS = {"": 1, "b": 1, "k": 2**10, "kib": 2**10, "m": 2**20, "mib": 2**20, "g": 2**30, "gib": 2**30}
 KERNEL_PEAKS = {}  # chapter -> what KernelMemoryLimit.report() returned
 _NO_LIMIT = []  # why the limit could not be enforced, if it could not
@@ -78,7 +79,11 @@ def memory_limit_bytes(text: str) -> int:
 
 
 class KernelMemoryLimit:
-    """A cgroup-v1 memory group with a hard limit, holding one kernel, and its peak use.
+    """A memory cgroup with a hard limit, holding one kernel, and its peak use.
+
+    ``parent`` is a cgroup v1 memory tree (``memory.limit_in_bytes``, OOM kills counted in
+    ``memory.oom_control``) or, with ``unified=True``, a cgroup v2 group whose children get the
+    memory controller (``memory.max``, OOM kills counted in ``memory.events``).
 
     The group's own peak (``memory.max_usage_in_bytes``) counts the page cache, which the
     kernel reclaims before it kills anyone, so the peaks reported are the kernel process's
@@ -88,12 +93,13 @@ class KernelMemoryLimit:
     whether the limit was hit.
     """
 
-    def __init__(self, pid: int, limit: int, name: str):
+    def __init__(self, pid: int, limit: int, name: str, parent: Path = MEMORY_CGROUPS, unified: bool = False):
         import psutil
 
-        self.path = MEMORY_CGROUPS / f"lecture9-{os.getpid()}-{re.sub(r'[^A-Za-z0-9_]', '_', name)}"
+        self.unified = unified
+        self.path = Path(parent) / f"lecture9-{os.getpid()}-{re.sub(r'[^A-Za-z0-9_]', '_', name)}"
         self.path.mkdir()
-        (self.path / "memory.limit_in_bytes").write_text(str(limit))
+        (self.path / ("memory.max" if unified else "memory.limit_in_bytes")).write_text(str(limit))
         (self.path / "cgroup.procs").write_text(str(pid))
         self.limit, self.peak_rss, self.peak_anonymous = limit, 0, 0
         self._process, self._stop = psutil.Process(pid), threading.Event()
@@ -114,7 +120,8 @@ class KernelMemoryLimit:
     def report(self) -> dict:
         self._stop.set()
         self._sampler.join()
-        oom = re.search(r"oom_kill (\d+)", (self.path / "memory.oom_control").read_text())
+        counts = (self.path / ("memory.events" if self.unified else "memory.oom_control")).read_text()
+        oom = re.search(r"^oom_kill (\d+)", counts, flags=re.MULTILINE)
         return {
             "limit_MiB": self.limit / 2**20,
             "peak_rss_MiB": self.peak_rss / 2**20,
@@ -134,14 +141,42 @@ def _kernel_memory_limit(kernel, name):
     if not setting:
         return None
     limit = memory_limit_bytes(setting)
-    if not (MEMORY_CGROUPS / "memory.limit_in_bytes").is_file() or not os.access(MEMORY_CGROUPS, os.W_OK):
-        _NO_LIMIT.append(f"no writable cgroup-v1 memory controller at {MEMORY_CGROUPS}")
+    where = memory_cgroup_parent()
+    if where is None:
+        _NO_LIMIT.append(
+            f"no writable memory cgroup: neither a cgroup-v1 memory controller at {MEMORY_CGROUPS} "
+            f"nor a cgroup-v2 tree at {UNIFIED_CGROUPS} that gives its children the memory controller"
+        )
         return None
     pid = getattr(kernel.km.provisioner, "pid", None)
     if pid is None:
         _NO_LIMIT.append("the kernel's process id is unknown")
         return None
-    return KernelMemoryLimit(pid, limit, name)
+    return KernelMemoryLimit(pid, limit, name, *where)
+
+
+def memory_cgroup_parent(v1: Path | None = None, v2: Path | None = None):
+    """Where a kernel's memory cgroup can be made: ``(parent, unified)``, or None.
+
+    cgroup v1 where its memory controller's tree can be written; else cgroup v2 (GitHub's
+    runners, most current Linux systems) where the root of the unified tree can be written and
+    gives the memory controller to its children (``cgroup.subtree_control``). The root is used
+    because v2 lets no group other than the root hold processes and have children with
+    controllers at once.
+    """
+    v1, v2 = v1 or MEMORY_CGROUPS, v2 or UNIFIED_CGROUPS
+    if (v1 / "memory.limit_in_bytes").is_file() and os.access(v1, os.W_OK):
+        return v1, False
+    control = v2 / "cgroup.subtree_control"
+    if (v2 / "cgroup.controllers").is_file() and control.is_file() and os.access(v2, os.W_OK):
+        if "memory" not in control.read_text().split():
+            try:
+                control.write_text("+memory")
+            except OSError:
+                return None
+        if "memory" in control.read_text().split():
+            return v2, True
+    return None
 
 
 KERNEL_DIED = (
@@ -364,7 +399,7 @@ def pytest_addoption(parser):
         action="store_true",
         default=False,
         help="run the chapters and write their outputs as the references "
-        "(book/reference/<chapter>.yaml) instead of comparing with them",
+        "(book/reference/<precision>/<chapter>.yaml) instead of comparing with them",
     )
     parser.addoption(
         "--record-outputs",

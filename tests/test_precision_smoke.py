@@ -10,6 +10,7 @@ steps on real data and give a finite loss.
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -46,8 +47,17 @@ for training in trainings.BOOK_TRAININGS.values():
 TRAININGS = 9
 
 
+def _has_avx512():
+    try:
+        return "avx512f" in Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+
+
 @pytest.mark.parametrize("isa", ["AVX2", "AVX512_CORE"])
 def test_every_training_runs_in_float32_without_bfloat16(isa):
+    if isa == "AVX512_CORE" and not _has_avx512():
+        pytest.skip("this CPU has no AVX-512: AVX512_CORE would run the AVX2 kernels again")
     env = {k: v for k, v in os.environ.items() if k != "LECTURE_PRECISION"}
     env["ONEDNN_MAX_CPU_ISA"] = isa
     done = subprocess.run([sys.executable, "-c", SMOKE], env=env, capture_output=True, text=True, timeout=1200)

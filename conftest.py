@@ -189,7 +189,7 @@ _await_reply = nbval.kernel.RunningKernel.await_reply
 def _await_reply_while_alive(self, msg_id, timeout=None):
     """nbval's wait for a cell's reply, which fails at once when the kernel is dead.
 
-    nbval alone waits the whole cell timeout (an hour here) for the reply of a kernel that the
+    nbval alone waits the whole cell timeout (three hours here) for the reply of a kernel that the
     memory limit killed; this waits in slices of 10 s and checks in between that it lives.
     """
     from queue import Empty

@@ -32,6 +32,7 @@ a second time.  The cache matches a notebook by its code, so an edited chapter r
 import json
 import os
 import re
+import sys
 import threading
 import time
 from pathlib import Path
@@ -271,6 +272,7 @@ class MystNotebook(nbval.plugin.IPyNbFile):
         super().setup()
         self.memory = _kernel_memory_limit(self.kernel, self.path.stem)
         self.started = time.perf_counter()
+        _log_progress(self.config, f"{self.path.stem}: started")
 
     def collect(self):
         self.notebook = notebooks.chapter_notebook(self.path)
@@ -331,6 +333,7 @@ class MystNotebook(nbval.plugin.IPyNbFile):
         return missing
 
     def teardown(self):
+        _log_progress(self.config, f"{self.path.stem}: done in {time.perf_counter() - self.started:.0f} s")
         if self.memory is not None:
             KERNEL_PEAKS[self.path.stem] = {**self.memory.report(), "seconds": time.perf_counter() - self.started}
         super().teardown()
@@ -360,6 +363,15 @@ class MystNotebook(nbval.plugin.IPyNbFile):
         cache_path = _book_cache_path()
         if ran and cache_path is not None:
             _store_executed(self.notebook, self.cell_items, self.path, cache_path)
+
+
+def _log_progress(config, message):
+    """A timestamped line on the terminal at once, past pytest's capture: a log cut short (CI's
+    time limit) still says when each chapter started and how long the finished ones took."""
+    capture = config.pluginmanager.getplugin("capturemanager")
+    with capture.global_and_fixture_disabled():
+        sys.stderr.write(f"\n[{time.strftime('%H:%M:%S')}] {message}\n")
+        sys.stderr.flush()
 
 
 _COMPARISON = {}  # chapter -> how its environment differs from its references' (empty: exact)

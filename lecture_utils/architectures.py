@@ -17,7 +17,7 @@ import time
 
 import numpy as np
 
-from ._checks import (
+from .checks import (
     as_array,
     batch_fits_model,
     int_in_range,

@@ -37,7 +37,7 @@ import math
 import keras
 import numpy as np
 
-from ._checks import real_in
+from .checks import real_in
 
 __all__ = ["RandomAffine", "affine_from_settings", "checked_settings", "GENERATOR_SETTINGS"]
 

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._checks import as_array, grayscale_image, non_negative_int, one_of, pixel_values, positive_int, real_finite
+from .checks import as_array, grayscale_image, non_negative_int, one_of, pixel_values, positive_int, real_finite
 
-__all__ = ["KERNELS", "to_grayscale", "output_size", "pad_image", "convolve2d", "pool2d"]
+__all__ = ["KERNELS", "to_grayscale", "output_size", "pad_image", "convolve_padded", "convolve2d", "pool2d"]
 
 #: The hand-picked 3×3 kernels of the lecture's demonstrations (plus a blur for contrast).
 KERNELS: dict[str, np.ndarray] = {
@@ -114,6 +114,20 @@ def pad_image(image: np.ndarray, padding: int) -> np.ndarray:
     return np.pad(image, padding, mode="constant", constant_values=0)
 
 
+# @save
+def convolve_padded(padded, kernel, stride=1):
+    """The kernel slid over an already padded image: each output is the sum of kernel × patch under it."""
+    kh, kw = kernel.shape
+    out_h = (padded.shape[0] - kh) // stride + 1
+    out_w = (padded.shape[1] - kw) // stride + 1
+    out = np.empty((out_h, out_w))
+    for i in range(out_h):
+        for j in range(out_w):
+            image_patch = padded[i * stride : i * stride + kh, j * stride : j * stride + kw]
+            out[i, j] = np.sum(kernel * image_patch)
+    return out
+
+
 def convolve2d(image, kernel, padding=0, stride: int = 1) -> np.ndarray:
     """Slide a kernel over an image: every output pixel is ``np.sum(kernel * image_patch)``.
 
@@ -152,16 +166,7 @@ def convolve2d(image, kernel, padding=0, stride: int = 1) -> np.ndarray:
             f"kernel of shape {kernel.shape} is larger than the (padded) image of shape "
             f"{padded.shape}; use a smaller kernel or more padding."
         )
-    out_h = (padded.shape[0] - kh) // stride + 1
-    out_w = (padded.shape[1] - kw) // stride + 1
-    # [convolve2d-loops] (chapter 1 shows the lines from here to the end marker)
-    out = np.empty((out_h, out_w))
-    for i in range(out_h):
-        for j in range(out_w):
-            image_patch = padded[i * stride : i * stride + kh, j * stride : j * stride + kw]
-            out[i, j] = np.sum(kernel * image_patch)
-    return out
-    # [convolve2d-loops-end]
+    return convolve_padded(padded, kernel, stride)
 
 
 def pool2d(image, size: int = 2, stride: int | None = None, mode: str = "max") -> np.ndarray:

@@ -28,8 +28,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ._checks import file_path, positive_int
 from .cache import atomic_write, cache_dir, file_digest
+from .checks import file_path, positive_int
 
 __all__ = [
     "DataFile",

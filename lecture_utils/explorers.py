@@ -26,7 +26,7 @@ import numpy as np
 
 from . import convolution as conv
 from . import filters
-from ._checks import as_array, grayscale_image, int_in_range, non_empty_str, number_tuple, positive_int, sequence
+from .checks import as_array, grayscale_image, int_in_range, non_empty_str, number_tuple, positive_int, sequence
 
 __all__ = [
     "GaborFrames",

@@ -22,7 +22,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._checks import as_array, int_in_range, number_tuple, one_of, positive_int, real_finite, real_in, sequence, size_2d
+from .checks import as_array, int_in_range, number_tuple, one_of, positive_int, real_finite, real_in, sequence, size_2d
 
 __all__ = [
     "GaborFilter",

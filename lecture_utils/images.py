@@ -13,9 +13,11 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
+import keras
 import numpy as np
+from keras import layers
 
-from ._checks import as_array, file_path, int_in_range, one_of, positive_int, real_in, sequence, size_2d
+from .checks import as_array, file_path, int_in_range, one_of, positive_int, real_in, sequence, size_2d
 from .progress import progress_bar
 
 __all__ = [
@@ -320,61 +322,22 @@ def array_batches(x: np.ndarray, y: np.ndarray, batch_size: int, shuffle: bool =
     return without_autotuning(indices.batch(batch_size).map(gather, num_parallel_calls=BATCHES_IN_FLIGHT))
 
 
-_FILL_MODES = ("nearest", "reflect", "wrap", "constant")
-
-
+# @save
 def augmentation_layers(
-    rotation_degrees: float = 40,
-    shift: float = 0.2,
-    shear: float = 0.2,
-    zoom: float = 0.2,
-    horizontal_flip: bool = True,
-    fill_mode: str = "nearest",
-    seed: int = 0,
+    rotation_degrees=40, shift=0.2, shear=0.2, zoom=0.2, horizontal_flip=True, fill_mode="nearest", seed=0
 ):
-    """The lecture's (Keras 2) data-generator augmentation as Keras preprocessing layers.
+    """The lecture's data-generator augmentation (its settings are the defaults) as Keras preprocessing layers.
 
-    The defaults are :data:`LECTURE_AUGMENTATION`: rotate by up to ±40°, shift by up to ±20 %
-    of the width and height, shear, zoom in or out by up to 20 % (height and width drawn
-    independently), flip left–right half of the time, and fill the uncovered border with
-    the nearest pixel.  Every image of a batch gets its own random transformation.
-
-    Units of the shear: the old generator read ``shear_range`` as an angle in degrees, so its
-    0.2 slanted images by at most 0.2°, which is invisible.  ``keras.layers.RandomShear``
-    reads 0.2 as a shear factor (a horizontal displacement of up to 20 % of the height, about
-    11°), the visible slant the lecture describes; that is what is used here, along x only,
-    like the generator.
-
-    Parameters
-    ----------
-    rotation_degrees : float
-        Largest rotation, in degrees, either way.
-    shift : float
-        Largest shift, as a fraction of the width (horizontally) and height (vertically).
-    shear : float
-        Largest horizontal shear factor, either way.
-    zoom : float
-        Largest zoom, as a fraction: scales are drawn from [1 - zoom, 1 + zoom].
-    horizontal_flip : bool
-    fill_mode : {"nearest", "reflect", "wrap", "constant"}
-    seed : int
-        Each layer gets its own seed derived from this one, so that, e.g., the rotation angle
-        and the shift are drawn independently.
-
-    Returns
-    -------
-    keras.layers.Pipeline
-        Float32 layers, applied one after the other; call it with ``training=True`` to augment
-        (in inference mode it passes images through unchanged). ``.layers`` lists them.
+    Rotate by up to ±``rotation_degrees``, shift by up to ±``shift`` of the width and height,
+    shear by a factor of up to ±``shear`` along x, zoom in or out by up to ``zoom`` (height and
+    width drawn independently), flip left–right half of the time, and fill the uncovered
+    border as ``fill_mode`` says. Each layer has its own seed, derived from ``seed``.
     """
-    import keras
-    from keras import layers
-
     seed = int_in_range(seed, "seed")
     for name, value in (("shift", shift), ("shear", shear), ("zoom", zoom)):
         real_in(value, name, "[0, 1)")
     real_in(rotation_degrees, "rotation_degrees", "[0, 180]")
-    one_of(fill_mode, "fill_mode", _FILL_MODES)
+    one_of(fill_mode, "fill_mode", ("nearest", "reflect", "wrap", "constant"))
     common = {"fill_mode": fill_mode, "dtype": "float32"}
     stack = [
         layers.RandomRotation(rotation_degrees / 360, seed=seed, name="rotation", **common),

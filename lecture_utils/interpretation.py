@@ -30,9 +30,11 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass
 
+import keras
 import numpy as np
+import tensorflow as tf
 
-from ._checks import int_in_range, non_negative_int, positive_int, real_in, size_2d
+from .checks import int_in_range, non_negative_int, positive_int, real_in, size_2d
 
 __all__ = [
     "activation_model",
@@ -183,26 +185,24 @@ def _image_batch(model, image) -> np.ndarray:
 # Intermediate activations
 
 
-def activation_model(model, layer_names):
-    """A model that outputs the feature maps of the named layers of ``model``.
+def called_once(model):
+    """``model`` itself, or, for a ``Sequential``, a copy with its weights whose layers were called once.
 
-    The lecture's ``models.Model(inputs=model.input, outputs=layer_outputs)``: the new model
-    shares the trained layers (no copy of the weights), and ``predict`` on an image returns
-    one activation per layer.
+    Keras 3 calls a ``Sequential``'s layers again whenever it rebuilds: at every ``add`` after
+    an input is known, and so in ``keras.models.load_model``. ``layer.output`` is the first
+    call's, older than ``model.output``, and a model from the input to both computes them on
+    two separate paths (the class score's gradient with respect to the feature map is then
+    None). A clone calls each new layer once.
+    """
+    if not isinstance(model, keras.Sequential):
+        return model
+    copy = keras.models.clone_model(model)
+    copy.set_weights(model.get_weights())
+    return copy
 
-    Parameters
-    ----------
-    model : keras.Model
-        Sequential or functional, with one image input of shape (N, H, W, C).
-    layer_names : sequence of str
-        Layers whose outputs to return; each must output a (N, h, w, c) feature map.
 
-    Returns
-    -------
-    keras.Model
-        Input as ``model``; ``predict`` returns a list of arrays, one (N, h, w, c) per
-        layer, in the order of ``layer_names`` (for a single layer, Keras returns the array
-        itself).
+def feature_map_layers(model, layer_names) -> list[str]:
+    """``layer_names`` as a list, if each names a layer of ``model`` that outputs feature maps.
 
     Raises
     ------
@@ -210,17 +210,22 @@ def activation_model(model, layer_names):
         For an unknown layer, a layer that is not convolutional (e.g. ``Flatten`` or
         ``Dense``), or an empty list.
     """
-    import keras
-
     if isinstance(layer_names, str):
         layer_names = [layer_names]
     layer_names = list(layer_names)
     if not layer_names:
-        raise ValueError("activation_model needs at least one layer name.")
+        raise ValueError("give at least one layer name.")
     for name in layer_names:
         _conv_layer(model, name)
-    inputs, outputs, _ = _one_call(model, layer_names)
-    return keras.Model(inputs, outputs, name=f"{model.name}_activations")
+    return layer_names
+
+
+# @save
+def activation_model(model, layer_names):
+    """A model from ``model``'s input to the feature maps of the named layers, with the trained weights."""
+    layer_names = feature_map_layers(model, layer_names)  # one sentence for a wrong name
+    model = called_once(model)  # else a Sequential's layer outputs may come from an older call
+    return keras.Model(model.inputs, [model.get_layer(name).output for name in layer_names])
 
 
 def _check_feature_map(feature_map) -> np.ndarray:
@@ -549,9 +554,9 @@ def filter_patterns(
     shape = _pattern_shape(model, size)
 
     start = _start_images(indices, shape, (low, high), noise, seed)
-    mean_activations = _mean_activations(model, layer, indices, pre_activation)
+    mean_activations = mean_activations_of(_feature_model(model, layer, pre_activation), indices)
     blur = _gaussian_kernel(smoothing, shape[-1]) if smoothing > 0 else None
-    ascent_step = _ascent_step(mean_activations, step_size * (high - low), blur)
+    ascent_step = gradient_ascent_step(mean_activations, step_size * (high - low), blur)
     shifts = np.random.default_rng([seed, 0]).integers(-jitter, jitter + 1, size=(steps, 2))
     x = tf.constant(start)
     history = []
@@ -609,16 +614,16 @@ def _start_images(indices, shape, value_range, noise: float, seed: int) -> np.nd
     return ((low + high) / 2 + (high - low) * noise * np.stack(uniform)).astype(np.float32)
 
 
-# [filter-ascent] (chapter 5 shows these two functions, up to the end marker)
-def _mean_activations(model, layer, indices, pre_activation: bool):
-    """A function from a batch (one image per filter) to each filter's mean activation."""
-    import keras
-    import tensorflow as tf
-
+def _feature_model(model, layer, pre_activation: bool):
+    """A model from ``model``'s input to ``layer``'s output (before its activation with ``pre_activation``)."""
     inputs, [output], _ = _one_call(model, [layer.name], [layer.name] if pre_activation else ())
-    feature_model = keras.Model(inputs, output)
-    n_channels = int(layer.output.shape[-1])
-    select = tf.one_hot(indices, n_channels, dtype=tf.float32)  # (n, channels)
+    return keras.Model(inputs, output)
+
+
+# @save
+def mean_activations_of(feature_model, filter_indices):
+    """A function from a batch of images, one per filter, to each filter's mean activation."""
+    select = tf.one_hot(filter_indices, feature_model.output.shape[-1], dtype=tf.float32)  # (n, channels)
 
     def mean_activations(x):
         activation = tf.cast(feature_model(x, training=False), tf.float32)
@@ -627,9 +632,13 @@ def _mean_activations(model, layer, indices, pre_activation: bool):
     return mean_activations
 
 
-def _ascent_step(mean_activations, step: float, blur=None):
-    """One gradient-ascent step of every image, of root-mean-square size ``step``."""
-    import tensorflow as tf
+# @save
+def gradient_ascent_step(mean_activations, step, blur=None):
+    """One gradient-ascent step for every image of a batch, of root-mean-square size ``step``.
+
+    The images are rolled by ``shift`` pixels before the gradient is taken (jitter), and the
+    gradient is blurred by the depthwise kernel ``blur`` if one is given.
+    """
 
     @tf.function(reduce_retracing=True)
     def ascent_step(x, shift):
@@ -645,9 +654,6 @@ def _ascent_step(mean_activations, step: float, blur=None):
         return x + step * grads / (rms + 1e-8), per_filter
 
     return ascent_step
-
-
-# [filter-ascent-end]
 
 
 def _linear_copy(layer):
@@ -734,20 +740,8 @@ class GradCAM:
     raw: np.ndarray
 
 
-def grad_cam(model, image, layer_name: str, class_index: int | None = None) -> GradCAM:
-    """Grad-CAM: where in ``image`` the evidence for one class lies, seen from one layer.
-
-    1. Run the image and record the layer's feature map ``A`` (h, w, channels) and the
-       class score ``y`` (use a model that outputs logits: a saturated softmax has
-       vanishing gradients).
-    2. Gradients ``dy/dA`` with ``tf.GradientTape``; average them over the map: one weight
-       per channel, how much the class score rises when that channel is stronger.
-    3. Weighted sum of the channels, ReLU (keep what speaks *for* the class), divide by the
-       maximum.
-
-    For a network that ends in global average pooling and a dense layer, the channel
-    weights are the dense weights of the class divided by h·w: the class activation map
-    (CAM) of the lecture.  Grad-CAM only needs gradients, so it works for any network.
+def grad_cam_input(model, image, layer_name: str, class_index: int | None = None) -> np.ndarray:
+    """``image`` as a float32 batch of one, after checking what :func:`grad_cam` is given.
 
     Parameters
     ----------
@@ -763,15 +757,15 @@ def grad_cam(model, image, layer_name: str, class_index: int | None = None) -> G
 
     Returns
     -------
-    GradCAM
+    ndarray of float32, shape (1, H, W, C)
 
     Raises
     ------
     ValueError
-        For a non-convolutional layer, a class index outside [0, n_classes), or an image
-        that does not fit the model.
+        For a non-convolutional layer, a model without one (N, n_classes) output, a class
+        index outside [0, n_classes), or an image that does not fit the model.
     """
-    layer = _conv_layer(model, layer_name)
+    _conv_layer(model, layer_name)
     outputs = model.outputs
     if len(outputs) != 1 or len(outputs[0].shape) != 2:
         raise ValueError(
@@ -779,45 +773,29 @@ def grad_cam(model, image, layer_name: str, class_index: int | None = None) -> G
             f"Grad-CAM, it has {[tuple(o.shape) for o in outputs]}."
         )
     n_classes = int(outputs[0].shape[-1])
-    x = _image_batch(model, image)
     if class_index is not None:
-        class_index = int_in_range(
-            class_index, "class_index", 0, n_classes - 1, note=f" (the model has {n_classes} outputs)"
-        )
-    return _grad_cam_of(_grad_cam_model(model, layer), x, class_index)
+        int_in_range(class_index, "class_index", 0, n_classes - 1, note=f" (the model has {n_classes} outputs)")
+    return _image_batch(model, image)
 
 
-def _grad_cam_model(model, layer):
-    """A model from ``model``'s input to (``layer``'s feature map, the class scores)."""
-    import keras
-
-    inputs, [feature_map], scores = _one_call(model, [layer.name])
-    return keras.Model(inputs, [feature_map, scores])
-
-
-def _grad_cam_of(grad_model, x, class_index: int | None) -> GradCAM:
-    """Grad-CAM of one preprocessed batch ``x`` of shape (1, H, W, C), see :func:`grad_cam`."""
-    import tensorflow as tf
-
-    # [grad-cam] (chapter 5 shows the lines from here to the end marker)
+# @save
+def grad_cam(model, image, layer_name, class_index=None):
+    """Grad-CAM: where in ``image`` the evidence for a class (default: the top one) lies, seen from one layer."""
+    x = grad_cam_input(model, image, layer_name, class_index)  # one sentence for bad input
+    model = called_once(model)  # else a Sequential's layer outputs may come from an older call
+    grad_model = keras.Model(model.inputs, [model.get_layer(layer_name).output, model.outputs[0]])
     with tf.GradientTape() as tape:
         feature_map, scores = grad_model(tf.constant(x), training=False)
-        feature_map = tf.cast(feature_map, tf.float32)
-        scores = tf.cast(scores, tf.float32)
+        feature_map, scores = tf.cast(feature_map, tf.float32), tf.cast(scores, tf.float32)
         if class_index is None:
             class_index = int(tf.argmax(scores[0]))
         score = scores[0, class_index]
     grads = tape.gradient(score, feature_map)[0].numpy()  # (h, w, channels)
-    activation = feature_map[0].numpy()
-    weights = grads.mean(axis=(0, 1))
-    raw = activation @ weights
+    weights = grads.mean(axis=(0, 1))  # one per channel: how much it pushes the class score up
+    raw = feature_map[0].numpy() @ weights
     positive = np.maximum(raw, 0.0)
-    peak = positive.max()
-    heatmap = positive / peak if peak > 0 else np.zeros_like(positive)
-    # [grad-cam-end]
-    return GradCAM(
-        heatmap.astype(np.float32), int(class_index), float(score), weights.astype(np.float32), raw.astype(np.float32)
-    )
+    heatmap = positive / positive.max() if positive.max() > 0 else positive
+    return GradCAM(heatmap, int(class_index), float(score), weights, raw)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -945,12 +923,10 @@ def cascading_randomisation(
     original = grad_cam(model, image, layer.name, class_index)
     copy = keras.models.clone_model(model)
     copy.set_weights(model.get_weights())
-    grad_model = _grad_cam_model(copy, copy.get_layer(layer.name))
-    x = _image_batch(model, image)
     raw, heatmaps, redrawn = [original.raw], [original.heatmap], [0]
     for i, names in enumerate(stages.values(), start=1):
         count = sum(reinitialise_layer(copy.get_layer(name), seed + 1000 * i + 10 * j) for j, name in enumerate(names))
-        cam = _grad_cam_of(grad_model, x, original.class_index)
+        cam = grad_cam(copy, image, layer.name, original.class_index)
         raw.append(cam.raw)
         heatmaps.append(cam.heatmap)
         redrawn.append(redrawn[-1] + count)

@@ -18,16 +18,7 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-from ._checks import image_input_shape, positive_int
-
-
-def _smallest_side(blocks: int, last_conv: bool) -> int:
-    """Smallest input side that survives ``blocks`` × (3×3 valid conv, 2×2 pool), then a 3×3 conv."""
-    side = 3 if last_conv else 1
-    for _ in range(blocks):
-        side = 2 * side + 2
-    return side
-
+from .checks import image_input_shape, positive_int
 
 __all__ = [
     "mnist_conv_base",
@@ -44,20 +35,10 @@ __all__ = [
 ]
 
 
-def mnist_conv_base(input_shape=(28, 28, 1)) -> keras.Sequential:
-    """The lecture's convolutional base: Conv2D(32) → MaxPool → Conv2D(64) → MaxPool → Conv2D(64).
-
-    3×3 kernels, ReLU, no padding; 28×28×1 in, 3×3×64 out; 55,744 parameters.
-
-    Raises
-    ------
-    ValueError
-        If ``input_shape`` is not (height, width, channels), or smaller than 18×18 (the three
-        unpadded convolutions and two poolings would leave nothing).
-    """
-    # Checked here: Keras would only complain about a negative dimension deep inside a layer.
-    input_shape = image_input_shape(input_shape, min_side=_smallest_side(2, last_conv=True))
-    # [mnist-conv-base] (chapter 3 shows the lines from here to the end marker)
+# @save
+def mnist_conv_base(input_shape=(28, 28, 1)):
+    """The lecture's convolutional base: Conv2D(32) → MaxPool → Conv2D(64) → MaxPool → Conv2D(64)."""
+    input_shape = image_input_shape(input_shape, min_side=18)  # 3 valid convolutions, 2 poolings
     return keras.Sequential(
         [
             keras.Input(input_shape),
@@ -69,11 +50,11 @@ def mnist_conv_base(input_shape=(28, 28, 1)) -> keras.Sequential:
         ],
         name="mnist_conv_base",
     )
-    # [mnist-conv-base-end]
 
 
-def mnist_convnet(input_shape=(28, 28, 1)) -> keras.Sequential:
-    """The conv base + Flatten (576) → Dense(64, ReLU) → Dense(10, softmax): 93,322 parameters."""
+# @save
+def mnist_convnet(input_shape=(28, 28, 1)):
+    """The conv base + Flatten (576) → Dense(64, ReLU) → Dense(10, softmax)."""
     model = mnist_conv_base(input_shape)
     model.add(layers.Flatten())
     model.add(layers.Dense(64, activation="relu"))
@@ -82,8 +63,9 @@ def mnist_convnet(input_shape=(28, 28, 1)) -> keras.Sequential:
     return model
 
 
-def mnist_gap_convnet(input_shape=(28, 28, 1)) -> keras.Sequential:
-    """The conv base + GlobalAveragePooling2D (64) → Dense(10, softmax): 56,394 parameters."""
+# @save
+def mnist_gap_convnet(input_shape=(28, 28, 1)):
+    """The conv base + GlobalAveragePooling2D (64) → Dense(10, softmax)."""
     model = mnist_conv_base(input_shape)
     model.add(layers.GlobalAveragePooling2D())
     model.add(layers.Dense(10, activation="softmax"))
@@ -110,34 +92,26 @@ def mnist_dense_net(input_shape=(28, 28)) -> keras.Sequential:
     )
 
 
-def cats_vs_dogs_convnet(input_shape=(150, 150, 3), dropout: float | None = None) -> keras.Sequential:
-    """The lecture's cats-vs-dogs ConvNet: Conv 32/64/128/128 with 2×2 max-pooling, Flatten,
-    Dense(512, ReLU), Dense(1, sigmoid); 3,453,121 parameters.
-
-    Parameters
-    ----------
-    input_shape : tuple
-        (150, 150, 3): RGB images rescaled to [0, 1].
-    dropout : float, optional
-        Rate of a Dropout layer before the Dense(512) layer (the lecture's second model, 0.5).
-
-    Raises
-    ------
-    ValueError
-        If ``input_shape`` is not (height, width, channels) of at least 46×46 pixels (four
-        unpadded convolutions and poolings), or ``dropout`` is not in [0, 1).
-    """
-    input_shape = image_input_shape(input_shape, min_side=_smallest_side(4, last_conv=False))
-    if dropout is not None and not (isinstance(dropout, (int, float)) and 0 <= dropout < 1):
-        raise ValueError(f"dropout must be a rate in [0, 1) or None, got {dropout!r}.")
-    stack = [keras.Input(input_shape)]
-    for filters in (32, 64, 128, 128):
-        stack += [layers.Conv2D(filters, (3, 3), activation="relu"), layers.MaxPooling2D((2, 2))]
-    stack.append(layers.Flatten())
+# @save
+def cats_vs_dogs_convnet(input_shape=(150, 150, 3), dropout=None):
+    """The lecture's cats-vs-dogs ConvNet, with Dropout before the dense layers if ``dropout`` is a rate."""
+    input_shape = image_input_shape(input_shape, min_side=46)  # 4 valid convolutions and poolings
+    model = keras.Sequential(name="cats_vs_dogs_convnet")
+    model.add(keras.Input(input_shape))
+    model.add(layers.Conv2D(32, (3, 3), activation="relu"))
+    model.add(layers.MaxPooling2D((2, 2)))
+    model.add(layers.Conv2D(64, (3, 3), activation="relu"))
+    model.add(layers.MaxPooling2D((2, 2)))
+    model.add(layers.Conv2D(128, (3, 3), activation="relu"))
+    model.add(layers.MaxPooling2D((2, 2)))
+    model.add(layers.Conv2D(128, (3, 3), activation="relu"))
+    model.add(layers.MaxPooling2D((2, 2)))
+    model.add(layers.Flatten())
     if dropout:
-        stack.append(layers.Dropout(dropout))
-    stack += [layers.Dense(512, activation="relu"), layers.Dense(1, activation="sigmoid")]
-    return keras.Sequential(stack, name="cats_vs_dogs_convnet")
+        model.add(layers.Dropout(dropout))
+    model.add(layers.Dense(512, activation="relu"))
+    model.add(layers.Dense(1, activation="sigmoid"))
+    return model
 
 
 # ---------------------------------------------------------------------------------------------
@@ -150,45 +124,27 @@ def cats_vs_dogs_convnet(input_shape=(150, 150, 3), dropout: float | None = None
 _BN_MOMENTUM = 0.9
 
 
-def residual_block(x, filters: int, stride: int = 1, name: str = "block"):
-    """A ResNet basic block, built with the functional API.
+# @save
+def residual_block(x, filters, stride=1, name="block", momentum=0.9):
+    """A ResNet basic block: Conv3×3(stride) → BN → ReLU → Conv3×3 → BN, plus a shortcut, then ReLU.
 
-    ``Conv3×3(stride) → BN → ReLU → Conv3×3 → BN``, plus a shortcut from the input, then ReLU.
-    The shortcut is the input itself (*identity*) when the shapes already match; when the
-    block halves the resolution or changes the number of channels, it is a 1×1 convolution
-    with the block's stride (*projection*) followed by BN, so that the two can be added.
-
-    Parameters
-    ----------
-    x : KerasTensor, shape (batch, H, W, C)
-    filters : int
-        Output channels.
-    stride : int
-        1 keeps the resolution, 2 halves it.
-    name : str
-        Prefix of the layer names (``{name}_conv1``, ``{name}_shortcut``, ``{name}_add``, …).
-
-    Returns
-    -------
-    KerasTensor, shape (batch, ceil(H / stride), ceil(W / stride), filters)
+    The shortcut is ``x`` itself when the shapes match, else a 1×1 convolution with the block's
+    stride, and BN (a projection). Layer names start with ``name``.
     """
-    filters = positive_int(filters, "filters")
-    stride = positive_int(stride, "stride")
+    filters, stride = positive_int(filters, "filters"), positive_int(stride, "stride")
     if len(x.shape) != 4:
         raise ValueError(f"residual_block expects a 4-D feature map (batch, H, W, C), got shape {x.shape}.")
-    # [residual-block] (chapter 3 shows the lines from here to the end marker)
     shortcut = x
     if stride != 1 or x.shape[-1] != filters:
         shortcut = layers.Conv2D(filters, 1, strides=stride, use_bias=False, name=f"{name}_shortcut")(x)
-        shortcut = layers.BatchNormalization(momentum=_BN_MOMENTUM, name=f"{name}_shortcut_bn")(shortcut)
+        shortcut = layers.BatchNormalization(momentum=momentum, name=f"{name}_shortcut_bn")(shortcut)
     y = layers.Conv2D(filters, 3, strides=stride, padding="same", use_bias=False, name=f"{name}_conv1")(x)
-    y = layers.BatchNormalization(momentum=_BN_MOMENTUM, name=f"{name}_bn1")(y)
+    y = layers.BatchNormalization(momentum=momentum, name=f"{name}_bn1")(y)
     y = layers.Activation("relu", name=f"{name}_relu1")(y)
     y = layers.Conv2D(filters, 3, padding="same", use_bias=False, name=f"{name}_conv2")(y)
-    y = layers.BatchNormalization(momentum=_BN_MOMENTUM, name=f"{name}_bn2")(y)
+    y = layers.BatchNormalization(momentum=momentum, name=f"{name}_bn2")(y)
     y = layers.Add(name=f"{name}_add")([y, shortcut])
     return layers.Activation("relu", name=f"{name}_out")(y)
-    # [residual-block-end]
 
 
 def small_resnet(input_shape=(28, 28, 1), num_classes: int = 10, filters=(16, 32, 64)):

@@ -14,7 +14,7 @@ import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
 
-from ._checks import as_array, number_tuple, pixel_values, positive_int, real_finite, real_in, sequence
+from .checks import as_array, number_tuple, pixel_values, positive_int, real_finite, real_in, sequence
 
 __all__ = [
     # Style and panels shared by the chapters

@@ -60,6 +60,7 @@ from lecture_utils.torch_legacy import load_state_dict
 # (for decode_predictions or imagenet_centre_crop, say) does not start TensorFlow.
 
 __all__ = [
+    "CROP_FRACTION",
     "LAST_CONV_LAYER",
     "decode_predictions",
     "efficientnet_lite0",
@@ -75,8 +76,8 @@ LAST_CONV_LAYER = "top_activation"
 _MEAN_RGB = 127.0
 _STDDEV_RGB = 128.0
 
-# The official evaluation crops the central 224/(224+32) of the shorter side.
-_CROP_FRACTION = 224 / 256
+CROP_FRACTION = 224 / 256
+"""The official evaluation crops the central 224/(224+32) of the shorter side."""
 
 # Batch-norm settings of the TF original; PyTorch's default eps (1e-5) would be wrong here.
 _BN_EPSILON = 1e-3
@@ -572,7 +573,7 @@ def imagenet_centre_crop(path_or_array, size: int = 224) -> np.ndarray:
     if not isinstance(size, (int, np.integer)) or size < 1:
         raise ValueError(f"size must be a positive int, got {size!r}.")
     height, width = pixels.shape[:2]
-    side = max(1, round(_CROP_FRACTION * min(height, width)))
+    side = max(1, round(CROP_FRACTION * min(height, width)))
     top, left = (height - side) // 2, (width - side) // 2
     crop = Image.fromarray(pixels[top : top + side, left : left + side])
     return np.asarray(crop.resize((size, size), Image.BICUBIC))

@@ -35,12 +35,13 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
+import keras
 import numpy as np
 
 from . import models
-from ._checks import int_in_range, one_of, positive_int, real_in
 from .augmentation import checked_settings
 from .cache import atomic_write, cache_folder, fingerprint
+from .checks import int_in_range, one_of, positive_int, real_in
 from .images import IMAGE_SIZE, LECTURE_AUGMENTATION
 from .precision import POLICIES, Precision, training_precision
 
@@ -707,6 +708,33 @@ def _network(training: Training, start_from: Path | None):
     return model
 
 
+# @save
+def compile_for(model, training):
+    """``model`` compiled with the optimizer, learning rate and loss of ``training``, measuring accuracy.
+
+    The rate stays constant, or decays to zero along a half cosine over all the training's steps.
+    """
+    optimizer = getattr(keras.optimizers, training.optimizer)
+    rate = training.learning_rate
+    if training.schedule == "cosine decay to 0":
+        rate = keras.optimizers.schedules.CosineDecay(rate, decay_steps=training.epochs * training.steps_per_epoch)
+    model.compile(
+        optimizer=optimizer() if rate is None else optimizer(learning_rate=rate),
+        loss=training.loss,
+        metrics=["accuracy"],
+    )
+    return model
+
+
+# @save
+def fit_for(model, training, callbacks=()):
+    """Train ``model`` on the data of ``training`` for its epochs, validating after each; Keras' ``History``."""
+    train, validation = training_data(training)  # batches, shuffled every epoch, augmented if it says so
+    return model.fit(
+        train, validation_data=validation, epochs=training.epochs, shuffle=False, verbose=0, callbacks=list(callbacks)
+    )
+
+
 def compiled_network(training: Training, start_from: Path | None = None):
     """The network of ``training``, compiled, under its precision, with seeded initial weights.
 
@@ -740,18 +768,7 @@ def compiled_network(training: Training, start_from: Path | None = None):
         model = _network(training, start_from)
     finally:
         keras.config.set_dtype_policy(policy_before)
-    # [compile]
-    optimizer = getattr(keras.optimizers, training.optimizer)
-    rate = training.learning_rate
-    if training.schedule == "cosine decay to 0":
-        rate = keras.optimizers.schedules.CosineDecay(rate, decay_steps=training.epochs * training.steps_per_epoch)
-    model.compile(
-        optimizer=optimizer() if rate is None else optimizer(learning_rate=rate),
-        loss=training.loss,
-        metrics=["accuracy"],
-    )
-    # [compile-end]
-    return model
+    return compile_for(model, training)
 
 
 def cache_key(training: Training) -> str:
@@ -971,14 +988,9 @@ def train_or_load(training: Training) -> TrainingRun:
         found = None if model_store.train_locally() else model_store.find_in_cache(entry)
         if found is not None and (run := _load(training, found)) is not None:
             return run
-        train, validation = training_data(training)
         progress = training_progress(training.name, training.epochs, training.steps_per_epoch)
         start, cpu_start = time.perf_counter(), time.process_time()
-        # [fit]
-        history = model.fit(
-            train, validation_data=validation, epochs=training.epochs, shuffle=False, verbose=0, callbacks=[progress]
-        )  # the datasets shuffle themselves
-        # [fit-end]
+        history = fit_for(model, training, callbacks=[progress])
         seconds = time.perf_counter() - start
         values = {k: [float(v) for v in vs] for k, vs in history.history.items()}
         meta = {

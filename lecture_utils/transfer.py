@@ -30,8 +30,8 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from ._checks import batch_fits_model, keras_model, positive_int
 from .cache import atomic_write, cache_folder, fingerprint
+from .checks import batch_fits_model, keras_model, positive_int
 from .images import IMAGE_SIZE
 from .progress import progress_bar
 

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from lecture_utils import _checks as checks
+from lecture_utils import checks
 
 
 @pytest.mark.parametrize("value", [1, np.int64(7), 10**12])

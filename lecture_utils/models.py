@@ -18,7 +18,7 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-from .checks import image_input_shape, positive_int
+from .checks import image_input_shape, positive_int, real_in
 
 __all__ = [
     "mnist_conv_base",
@@ -107,7 +107,7 @@ def cats_vs_dogs_convnet(input_shape=(150, 150, 3), dropout=None):
     model.add(layers.Conv2D(128, (3, 3), activation="relu"))
     model.add(layers.MaxPooling2D((2, 2)))
     model.add(layers.Flatten())
-    if dropout:
+    if dropout is not None and real_in(dropout, "dropout", "[0, 1)") > 0:  # one sentence for a wrong rate
         model.add(layers.Dropout(dropout))
     model.add(layers.Dense(512, activation="relu"))
     model.add(layers.Dense(1, activation="sigmoid"))

@@ -84,7 +84,7 @@ TRANSFER_PRECISION = Precision(
     "float32",
     "chosen on every CPU, since mixed_bfloat16 did not speed up "
     "EfficientNet-Lite0 even where the CPU computes bfloat16 natively "
-    "(11.5 against 10.8 ms per photo: its depthwise convolutions gain nothing)",
+    "(benchmarks/results.md: its depthwise convolutions gain nothing)",
 )
 
 #: The learning-rate schedules a training may name.

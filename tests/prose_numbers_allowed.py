@@ -14,7 +14,6 @@ ALLOWED: dict[str, dict[str, str]] = {
     },
     "04_data_augmentation": {
         "75%": "the lecture's validation accuracy from scratch, quoted beside ours",
-        "16": "bfloat16 is a 16-bit format: a definition",
     },
     "05_interpretation": {
         "2018": "the year of Adebayo et al., 'Sanity Checks for Saliency Maps' (NeurIPS)",

@@ -415,7 +415,7 @@ CASES = [
     pytest.param(
         call(models.cats_vs_dogs_convnet, dropout=1.5),
         ValueError,
-        r"dropout must be a rate in \[0, 1\)",
+        r"dropout must be a number in \[0, 1\)",
         id="models.cats_vs_dogs_convnet: dropout 1.5",
     ),
     pytest.param(

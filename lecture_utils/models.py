@@ -275,72 +275,38 @@ def unit_to_efficientnet(name: str = "efficientnet_preprocessing"):
     return keras.layers.Rescaling(255 / 128, offset=-127 / 128, name=name)
 
 
-def feature_classifier(feature_shape, units: int = 256, dropout: float | None = 0.5):
-    """The lecture's dense network on stored features: Flatten → Dense(ReLU) → Dropout → Dense(1).
-
-    Parameters
-    ----------
-    feature_shape : tuple of int
-        Shape of one feature map, e.g. (5, 5, 1280) (the lecture: (4, 4, 512)).
-    units : int
-        Width of the hidden Dense layer.
-    dropout : float or None
-        Rate of the Dropout layer before the output; None for none.
-
-    Returns
-    -------
-    keras.Sequential
-        Input (N,) + feature_shape, output (N, 1) sigmoid probabilities of "dog"; uncompiled.
-    """
+# @save
+def feature_classifier(feature_shape, units=256, dropout=0.5):
+    """The lecture's dense network on stored features: Flatten → Dense(ReLU) → Dropout → Dense(1, sigmoid)."""
     if not len(feature_shape):
         raise ValueError("feature_shape must be the shape of one feature map, e.g. (5, 5, 1280), got ().")
     feature_shape = tuple(positive_int(s, "every entry of feature_shape") for s in feature_shape)
-    units = positive_int(units, "units")
-    if dropout is not None and not (isinstance(dropout, (int, float)) and 0 <= dropout < 1):
-        raise ValueError(f"dropout must be a rate in [0, 1) or None, got {dropout!r}.")
-    stack = [
-        keras.Input(tuple(feature_shape)),
-        keras.layers.Flatten(name="flatten"),
-        keras.layers.Dense(units, activation="relu", name="dense"),
-    ]
-    if dropout:
-        stack.append(keras.layers.Dropout(dropout, name="dropout"))
-    stack.append(keras.layers.Dense(1, activation="sigmoid", name="output"))
-    return keras.Sequential(stack, name="feature_classifier")
+    model = keras.Sequential(name="feature_classifier")
+    model.add(keras.Input(feature_shape))
+    model.add(layers.Flatten(name="flatten"))
+    model.add(layers.Dense(positive_int(units, "units"), activation="relu", name="dense"))
+    if dropout is not None and real_in(dropout, "dropout", "[0, 1)") > 0:  # one sentence for a wrong rate
+        model.add(layers.Dropout(dropout, name="dropout"))
+    model.add(layers.Dense(1, activation="sigmoid", name="output"))
+    return model
 
 
-def frozen_base_classifier(conv_base, units: int = 256, dropout: float | None = None, preprocessing=None):
-    """A frozen convolutional base with the lecture's dense classifier on top.
+# @save
+def frozen_base_classifier(conv_base, units=256, dropout=None, preprocessing=None):
+    """A frozen convolutional base with the lecture's dense classifier on top, for photos in [0, 1].
 
-    Input photos in [0, 1] (what :func:`lecture_utils.images.make_dataset` yields) →
-    ``preprocessing`` → ``InferenceMode(conv_base)`` → Flatten → Dense(ReLU) → (Dropout) →
-    Dense(1, sigmoid).  The base is frozen (``trainable = False``).
-
-    Parameters
-    ----------
-    conv_base : keras.Model
-        With a fixed input shape (H, W, 3).
-    units : int
-    dropout : float or None
-    preprocessing : keras layer, optional
-        Maps photos in [0, 1] to what ``conv_base`` expects; default
-        :func:`unit_to_efficientnet` (EfficientNet-Lite0's ``preprocess_input``).
-
-    Returns
-    -------
-    keras.Model
-        Input (N, H, W, 3), output (N, 1); uncompiled.  The wrapped base is
-        ``model.get_layer("conv_base").model``.
+    ``preprocessing`` maps the photos to what ``conv_base`` expects (by default EfficientNet-Lite0's
+    scaling); ``InferenceMode`` keeps the base's batch normalisation in inference mode in ``fit``.
     """
     if not isinstance(conv_base, keras.Model) or None in conv_base.input_shape[1:]:
         raise ValueError("conv_base must be a keras.Model with a fixed input shape (H, W, 3).")
-    conv_base.trainable = False
+    conv_base.trainable = False  # its weights stay as they were trained on ImageNet
     inputs = keras.Input(conv_base.input_shape[1:], name="photo")
     x = (preprocessing if preprocessing is not None else unit_to_efficientnet())(inputs)
     x = InferenceMode(conv_base, name="conv_base")(x)
-    x = keras.layers.Flatten(name="flatten")(x)
-    x = keras.layers.Dense(units, activation="relu", name="dense")(x)
+    x = layers.Flatten(name="flatten")(x)
+    x = layers.Dense(units, activation="relu", name="dense")(x)
     if dropout:
-        x = keras.layers.Dropout(dropout, name="dropout")(x)
-    outputs = keras.layers.Dense(1, activation="sigmoid", name="output")(x)
+        x = layers.Dropout(dropout, name="dropout")(x)
+    outputs = layers.Dense(1, activation="sigmoid", name="output")(x)
     return keras.Model(inputs, outputs, name="frozen_base_classifier")

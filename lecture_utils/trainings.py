@@ -332,42 +332,54 @@ class TrainingRun:
 
 @dataclass(frozen=True)
 class _Network:
-    build: callable  # (training) -> uncompiled keras.Model
+    builder: str  # the function of lecture_utils.models that builds it
+    arguments: callable  # (training) -> the builder's keyword arguments
     data: str  # the data it takes
     options: tuple = ()  # the optional fields of Training that this network uses
 
 
-def _cats_vs_dogs_convnet(training):
-    return models.cats_vs_dogs_convnet(IMAGE_SIZE + (3,), dropout=training.dropout)
-
-
-def _dense_on_features(training):
+def _efficientnet_lite0_base(weights: str | None):
     from . import pretrained
 
+    return pretrained.efficientnet_lite0(include_top=False, input_shape=IMAGE_SIZE + (3,), weights=weights)
+
+
+def _on_features(training):
     # The shape of the stored features, from the base's architecture (no weights needed).
-    base = pretrained.efficientnet_lite0(include_top=False, input_shape=IMAGE_SIZE + (3,), weights=None)
-    return models.feature_classifier(base.output_shape[1:], units=training.dense_units, dropout=training.dropout)
+    shape = _efficientnet_lite0_base(None).output_shape[1:]
+    return {"feature_shape": shape, "units": training.dense_units, "dropout": training.dropout}
 
 
-def _frozen_efficientnet_lite0(training):
-    from . import pretrained
-
-    base = pretrained.efficientnet_lite0(include_top=False, input_shape=IMAGE_SIZE + (3,))
-    return models.frozen_base_classifier(base, units=training.dense_units, dropout=training.dropout)
+def _on_frozen_base(training):
+    return {
+        "conv_base": _efficientnet_lite0_base("imagenet"),
+        "units": training.dense_units,
+        "dropout": training.dropout,
+    }
 
 
 _OPTIONS = ("dropout", "dense_units", "unfreeze_from", "start_from")
 
 #: The networks a training can name, and the optional fields each one uses.
 NETWORKS = {
-    "mnist_convnet": _Network(lambda t: models.mnist_convnet(), "mnist"),
-    "mnist_gap_convnet": _Network(lambda t: models.mnist_gap_convnet(), "mnist"),
-    "mnist_dense_net": _Network(lambda t: models.mnist_dense_net((28, 28, 1)), "mnist"),
-    "small_resnet": _Network(lambda t: models.small_resnet(), "mnist"),
-    "cats_vs_dogs_convnet": _Network(_cats_vs_dogs_convnet, "cats_vs_dogs_photos", ("dropout",)),
-    "dense_on_features": _Network(_dense_on_features, "cats_vs_dogs_features", ("dense_units", "dropout")),
+    "mnist_convnet": _Network("mnist_convnet", lambda t: {}, "mnist"),
+    "mnist_gap_convnet": _Network("mnist_gap_convnet", lambda t: {}, "mnist"),
+    "mnist_dense_net": _Network("mnist_dense_net", lambda t: {"input_shape": (28, 28, 1)}, "mnist"),
+    "small_resnet": _Network("small_resnet", lambda t: {}, "mnist"),
+    "cats_vs_dogs_convnet": _Network(
+        "cats_vs_dogs_convnet",
+        lambda t: {"input_shape": IMAGE_SIZE + (3,), "dropout": t.dropout},
+        "cats_vs_dogs_photos",
+        ("dropout",),
+    ),
+    "dense_on_features": _Network(
+        "feature_classifier", _on_features, "cats_vs_dogs_features", ("dense_units", "dropout")
+    ),
     "frozen_efficientnet_lite0": _Network(
-        _frozen_efficientnet_lite0, "cats_vs_dogs_photos", ("dense_units", "dropout", "unfreeze_from", "start_from")
+        "frozen_base_classifier",
+        _on_frozen_base,
+        "cats_vs_dogs_photos",
+        ("dense_units", "dropout", "unfreeze_from", "start_from"),
     ),
 }
 
@@ -691,7 +703,19 @@ def _as_returned(model):
     return model
 
 
-def _network(training: Training, start_from: Path | None):
+def _builder(training: Training, network):
+    """The function that builds ``training``'s network: ``network`` if given, else the package's."""
+    name = NETWORKS[training.network].builder
+    if network is None:
+        return getattr(models, name)
+    if not callable(network):
+        raise TypeError(f"network must be a function that builds the network, such as {name}, got {network!r}.")
+    if training.start_from is not None:
+        raise ValueError(f"{training.name} continues {training.start_from.name}'s trained model: it takes no network.")
+    return network
+
+
+def _network(training: Training, start_from: Path | None, network=None):
     """The uncompiled network of ``training``, or start_from's trained model, unfrozen."""
     import keras
 
@@ -701,7 +725,7 @@ def _network(training: Training, start_from: Path | None):
         model = keras.models.load_model(start_from)
         unfreeze_from(model.get_layer("conv_base").model, training.unfreeze_from)
         return model
-    model = NETWORKS[training.network].build(training)
+    model = _builder(training, network)(**NETWORKS[training.network].arguments(training))
     if training.precision != "float32":
         # A bfloat16 sigmoid cannot tell 0.996 from 1: the output layer computes in float32.
         model = _clone(model, lambda layer: layer is model.layers[-1])
@@ -735,7 +759,7 @@ def fit_for(model, training, callbacks=()):
     )
 
 
-def compiled_network(training: Training, start_from: Path | None = None):
+def compiled_network(training: Training, start_from: Path | None = None, network=None):
     """The network of ``training``, compiled, under its precision, with seeded initial weights.
 
     Parameters
@@ -744,6 +768,9 @@ def compiled_network(training: Training, start_from: Path | None = None):
     start_from : Path, optional
         For a training that continues another (``training.start_from``): that training's
         ``.keras`` file (trained or loaded now if not given).
+    network : callable, optional
+        Builds the network instead of the function of :mod:`lecture_utils.models` that
+        ``training.network`` names, with the same arguments: a chapter's own definition.
 
     Returns
     -------
@@ -765,21 +792,22 @@ def compiled_network(training: Training, start_from: Path | None = None):
     seed_everything(training.seed)
     keras.config.set_dtype_policy(training.precision)
     try:
-        model = _network(training, start_from)
+        model = _network(training, start_from, network)
     finally:
         keras.config.set_dtype_policy(policy_before)
     return compile_for(model, training)
 
 
-def cache_key(training: Training) -> str:
+def cache_key(training: Training, network=None) -> str:
     """The key of ``training``'s cache entry: 16 hex digits of a sha256.
 
-    It covers every field of the training, the network's architecture (so a changed builder
-    trains again), the data's fingerprint and the Keras version.  Builds the network; for a
-    training that continues another, that one is trained or loaded first.
+    It covers every field of the training, the network's architecture (so a changed builder,
+    or an edited ``network``, trains again), the data's fingerprint and the Keras version.
+    Builds the network; for a training that continues another, that one is trained or loaded
+    first.
     """
     start_from = train_or_load(training.start_from).path if training.start_from is not None else None
-    return _key(training, compiled_network(training, start_from), start_from)
+    return _key(training, compiled_network(training, start_from, network), start_from)
 
 
 def _key(training: Training, model, start_from: Path | None) -> str:
@@ -940,7 +968,7 @@ def _write_record(path: Path, record: dict) -> None:
     path.write_text(json.dumps(record, indent=1))
 
 
-def train_or_load(training: Training) -> TrainingRun:
+def train_or_load(training: Training, network=None) -> TrainingRun:
     """Load the trained model of ``training``, or build, train and cache it.
 
     The model is looked for in the class folder (``LECTURE_MODELS_DIR``), the cache and the
@@ -951,6 +979,11 @@ def train_or_load(training: Training) -> TrainingRun:
     ----------
     training : Training
         E.g. :data:`MNIST_CONVNET`, or a variation made with ``dataclasses.replace``.
+    network : callable, optional
+        The function that builds the network, instead of the one of
+        :mod:`lecture_utils.models` that ``training.network`` names: the chapter's own
+        definition, so that an edit to it trains a new model (the key covers the
+        architecture), and an unchanged one loads the same model.
 
     Returns
     -------
@@ -975,7 +1008,7 @@ def train_or_load(training: Training) -> TrainingRun:
             f"train_or_load takes a Training, such as trainings.MNIST_CONVNET, got {type(training).__name__}."
         )
     start_from = train_or_load(training.start_from).path if training.start_from is not None else None
-    model = compiled_network(training, start_from)
+    model = compiled_network(training, start_from, network)
     entry = f"{training.name}-{_key(training, model, start_from)}"
     found = model_store.find_trained(entry)
     if found is not None and (run := _load(training, found)) is not None:

@@ -112,36 +112,20 @@ def _predict_into(
             bar.update(len(batch))
 
 
-def unfreeze_from(conv_base, first: str) -> list[str]:
-    """Make the layers of ``conv_base`` from the first one named ``first…`` on trainable.
-
-    The lecture's loop for VGG16 (``if layer.name == 'block5_conv1': set_trainable = True``),
-    for any base: layers before it are frozen, it and all layers after it are trainable.
-
-    Parameters
-    ----------
-    conv_base : keras.Model
-    first : str
-        A layer name or name prefix, e.g. ``"block5_conv1"`` or ``"block6a"``.
-
-    Returns
-    -------
-    list of str
-        Names of the layers that have weights and are now trainable.
-    """
+# @save
+def unfreeze_from(conv_base, first):
+    """Freeze the layers of ``conv_base`` before the first one named ``first`` (or starting with it),
+    make it and every later layer trainable, and return the names of those that have weights."""
     keras_model(conv_base, "conv_base")
-    if not isinstance(first, str) or not first:
-        # An empty prefix would match the very first layer and unfreeze the whole base.
+    if not isinstance(first, str) or not first:  # "" would match the first layer: the whole base
         raise ValueError(f"first must be a non-empty layer name or prefix, e.g. 'block6a', got {first!r}.")
     names = [layer.name for layer in conv_base.layers]
     start = next((i for i, name in enumerate(names) if name == first or name.startswith(first)), None)
     if start is None:
         raise ValueError(f"no layer of {conv_base.name} is named {first!r} or starts with it.")
     conv_base.trainable = True
-    # Each layer is set both ways: a layer frozen on its own earlier (by the lecture's loop, say)
-    # is not unfrozen by its model's trainable = True.
-    for i, layer in enumerate(conv_base.layers):
-        layer.trainable = i >= start
+    for i, layer in enumerate(conv_base.layers):  # both ways: a layer frozen earlier on its own stays
+        layer.trainable = i >= start  # frozen under its model's trainable = True
     return [layer.name for layer in conv_base.layers[start:] if layer.weights]
 
 

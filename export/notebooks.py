@@ -63,6 +63,12 @@ def book_address(root: Path = ROOT) -> str:
     return url.rstrip("/").removesuffix(".git")
 
 
+def site_address(root: Path = ROOT) -> str:
+    """The book's website on GitHub Pages, derived from :func:`book_address` (``/`` at the end)."""
+    owner, repository = book_address(root).removeprefix("https://github.com/").split("/")[:2]
+    return f"https://{owner.lower()}.github.io/{repository}/"
+
+
 def install_cell_source(chapter: str, root: Path = ROOT) -> str:
     """The set-up cell's code for the chapter named ``chapter`` (a file stem, e.g. ``01_convolution``)."""
     if chapter in WITHOUT_TENSORFLOW:

@@ -9,6 +9,7 @@ neither, so this edition is plain Markdown and plain code:
 - ``{numref}`fig-...``` becomes "Figure N", and every figure's caption follows its cell as
   "**Figure N.** caption";
 - an admonition (``:::{admonition} Title``) becomes a block quote headed by its title;
+- a link to another page of the book leads to that page on the website;
 - the hidden cells lose their asserts and ``glue`` calls; what is left of them (set-up that
   later cells use) stays, and a hidden cell with nothing left is dropped;
 - the set-up cell in front installs the helpers where they are missing (:mod:`notebooks`).
@@ -37,6 +38,7 @@ ADMONITION = re.compile(
     r"^:::+\{admonition\}[ \t]*(?P<title>[^\n]*)\n(?P<body>.*?)^:::+[ \t]*$", re.MULTILINE | re.DOTALL
 )
 LEFT_OVER = ("{glue", "{numref", "```{", ":::{")
+PAGE_LINK = re.compile(r"\]\((?P<page>[\w-]+)\.md(?P<anchor>#[\w-]+)?\)")
 
 NOTE = (
     "*The student's edition of this chapter, from the course book "
@@ -94,8 +96,10 @@ def _admonition(match) -> str:
     return "\n".join(quoted)
 
 
-def markdown(text: str, values: dict, figures: dict[str, int], chapter: str) -> str:
-    """A Markdown cell's MyST as plain Markdown (see the module's docstring)."""
+def markdown(text: str, values: dict, figures: dict[str, int], chapter: str, site: str = "") -> str:
+    """A Markdown cell's MyST as plain Markdown (see the module's docstring); links to other
+    pages of the book (``[text](running.md)``) lead to them on the website ``site``."""
+    text = PAGE_LINK.sub(lambda m: f"]({site}{m['page']}.html{m['anchor'] or ''})", text)
     text = ADMONITION.sub(_admonition, text)
     text = GLUE.sub(_glued(values, chapter), text)
     return NUMREF.sub(_numbered(figures, chapter), text)
@@ -149,7 +153,7 @@ def student_notebook(chapter: Path, executed, root: Path = ROOT) -> nbformat.Not
     for cell in notebook.cells:
         tags = cell.metadata.get("tags", [])
         if cell.cell_type == "markdown":
-            cell.source = markdown(cell.source, values, figures, chapter.name)
+            cell.source = markdown(cell.source, values, figures, chapter.name, notebooks.site_address(root))
             cells.append(cell)
             continue
         if notebooks.is_install_cell(cell):

@@ -57,6 +57,15 @@ def test_figure_references_become_numbers_and_admonitions_quotes():
     assert se.markdown(text, {}, figures, "x.md") == "> **Try it**\n>\n> Change the **rate**."
 
 
+def test_links_to_other_pages_lead_to_the_website():
+    text = "see [Running the book](running.md) and [this](04_data_augmentation.md#cats)"
+    assert se.markdown(text, {}, {}, "x.md", "https://o.github.io/r/") == (
+        "see [Running the book](https://o.github.io/r/running.html) and "
+        "[this](https://o.github.io/r/04_data_augmentation.html#cats)"
+    )
+    assert notebooks.site_address() == "https://tue-ml-course.github.io/lecture9-convnets/"
+
+
 def test_hidden_cells_lose_their_asserts_and_glue_calls():
     source = (
         "lecture = {'epochs': 30}\n"

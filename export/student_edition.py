@@ -106,7 +106,7 @@ def markdown(text: str, values: dict, figures: dict[str, int], chapter: str, sit
 
 
 class _WithoutTests(ast.NodeTransformer):
-    """Removes ``assert`` statements and ``glue(...)`` calls, and blocks left empty by that."""
+    """Removes ``assert`` statements, ``np.testing`` checks and ``glue(...)`` calls, and blocks left empty."""
 
     def visit_Assert(self, node):
         return None
@@ -114,6 +114,8 @@ class _WithoutTests(ast.NodeTransformer):
     def visit_Expr(self, node):
         call = node.value
         if isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id == "glue":
+            return None
+        if isinstance(call, ast.Call) and ".testing." in f".{ast.unparse(call.func)}":  # np.testing.assert_*
             return None
         return node
 
@@ -188,7 +190,9 @@ def left_over_myst(notebook) -> list[str]:
         for mark in LEFT_OVER:
             if mark in cell.source:
                 found.append(f"cell {number}: {mark}")
-        if cell.cell_type == "code" and re.search(r"^\s*assert\b|\bglue\(", cell.source, re.MULTILINE):
+        if cell.cell_type == "code" and re.search(
+            r"^\s*assert\b|\bglue\(|\btesting\.assert", cell.source, re.MULTILINE
+        ):
             found.append(f"cell {number}: an assert or glue call")
     return found
 

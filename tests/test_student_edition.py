@@ -73,6 +73,7 @@ def test_hidden_cells_lose_their_asserts_and_glue_calls():
         "for name in ['a']:\n"
         "    glue(name, 1, display=False)\n"
         "glue('x', 2, display=False)\n"
+        "np.testing.assert_allclose(lecture['epochs'], 30)\n"
     )
     assert se.without_tests(source) == "lecture = {'epochs': 30}"
     assert se.without_tests("from lecture_utils.glue import glue\nassert True\n") == ""

@@ -198,22 +198,14 @@ def executed_chapter(path: Path):
     """The executed copy of a chapter from the book's jupyter-cache, or None if there is none.
 
     The cache matches a notebook by its code cells, so an executed copy of an older version
-    of the chapter's code is not returned.
+    of the chapter's code is not returned (``export/student_edition.py`` reads it the same way).
     """
-    import jupytext
-    import yaml
-    from jupyter_cache import get_cache
+    import sys
 
-    config = yaml.safe_load((ROOT / "_config.yml").read_text()) or {}
-    cache_path = ROOT / (config.get("execute", {}).get("cache") or "_build/.jupyter_cache")
-    if not cache_path.is_dir():
-        return None
-    cache = get_cache(str(cache_path))
-    try:
-        record = cache.match_cache_notebook(jupytext.read(path))
-    except KeyError:
-        return None
-    return cache.get_cache_bundle(record.pk).nb
+    sys.path.insert(0, str(ROOT / "export"))
+    from student_edition import executed_chapter as from_cache
+
+    return from_cache(Path(path), ROOT)
 
 
 def unbacked_numbers(path: Path, executed, allowed: dict[str, str]) -> list[ProseNumber]:

@@ -124,11 +124,12 @@ class _WithoutTests(ast.NodeTransformer):
 
     def generic_visit(self, node):
         super().generic_visit(node)
-        for field in ("body", "orelse", "finalbody"):
-            block = getattr(node, field, None)
-            if isinstance(block, list) and not block and field == "body" and not isinstance(node, ast.Module):
-                return None
-        return node
+        if isinstance(node, ast.Module) or getattr(node, "body", None) != []:
+            return node
+        if getattr(node, "orelse", None):  # an if whose branch held only checks keeps its else
+            node.body = [ast.Pass()]
+            return node
+        return None  # a loop, branch or with-block that held only checks
 
 
 def without_tests(source: str) -> str:

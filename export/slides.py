@@ -1,11 +1,12 @@
 """Render each chapter of the built site as a reveal.js deck (``make slides``).
 
-The decks are made from the chapters' built HTML pages, so code and outputs are those of the
-executed chapters (nothing runs again) and cells the site hides stay hidden.  Headings make
-the slides: every heading starts a column of slides, whose first slide carries the section's
-prose cut to one sentence per paragraph (the full text goes into the speaker notes, key ``S``),
-then one slide per visible code cell with its text output, one per figure with its caption
-and one per interactive explorer.
+The author marks in the chapter what goes on a slide, with the ``{slide}`` directive
+(``_ext/slide_marks.py``, d2l's way): a title, a few short bullets, and what the cells after
+the mark should show (their code, a text output, a figure, an explorer). The decks are read
+from the chapters' built HTML pages, where each mark is a ``<template>``, so code, outputs
+and glued numbers are those of the executed chapters (nothing runs again). The prose between
+one mark and the next becomes that slide's speaker notes (key ``S``); the chapter's opening
+prose those of its title slide.
 
 Usage: python export/slides.py [HTML folder]   (default _build/html; decks in <folder>/slides)
 The chapters are those of _toc.yml whose file name starts with a digit (or of $BOOK_TOC).
@@ -21,18 +22,18 @@ import re
 import shutil
 import sys
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
-from bs4 import BeautifulSoup, NavigableString, Tag
+from bs4 import BeautifulSoup, Tag
 
 ROOT = Path(__file__).resolve().parent.parent
 ASSETS = Path(__file__).resolve().parent / "slides"
 REVEAL = ROOT / "node_modules" / "reveal.js"
-# A bullet is one sentence; past this many characters it is cut at a word and ends in "…".
-MAX_BULLET = 170
-BULLETS_PER_SLIDE = 5
 HIDDEN_CELL = {"tag_hide-cell", "tag_remove-cell", "tag_remove-input", "tag_remove-output"}
+# The slide kinds, by what a slide shows (the first of these it has names it).
+KINDS = ("explorer", "figure", "code", "output")
 # MathJax, served by the site itself, typesetting the \\( \\) and \\[ \\] math Sphinx writes; code is not math.
 MATHJAX_HEAD = """<script>
   window.MathJax = { tex: { inlineMath: [["\\\\(", "\\\\)"]], displayMath: [["\\\\[", "\\\\]"]] },
@@ -40,7 +41,6 @@ MATHJAX_HEAD = """<script>
 </script>
 <script defer src="../_static/mathjax/tex-chtml.js"></script>
 """
-SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z(\"“])|(?<=:)\s+(?=[A-Z])")
 
 
 def chapters(html_dir: Path) -> list[Path]:
@@ -72,147 +72,124 @@ def _clean(node: Tag) -> Tag:
     return node
 
 
-def first_sentence(paragraph: Tag) -> Tag:
-    """The paragraph cut after its first sentence (inline markup and math kept)."""
-    out = BeautifulSoup("", "html.parser").new_tag("span")
-    length = 0
-    for child in list(paragraph.children):
-        text = child if isinstance(child, NavigableString) else child.get_text()
-        if isinstance(child, NavigableString):
-            text = re.sub(r"\s+", " ", str(child))
-            match = SENTENCE_END.search(text)
-            if match:
-                out.append(text[: match.start()])
-                return out
-            if length + len(text) > MAX_BULLET:
-                cut = text[: max(0, MAX_BULLET - length)].rsplit(" ", 1)[0]
-                out.append(cut.rstrip(",;— ") + " …")
-                return out
-            out.append(text)
+@dataclass
+class Slide:
+    """One slide: its title, the author's bullets, what it shows and its speaker notes."""
+
+    title: str
+    bullets: str = ""
+    wanted: tuple[str, ...] = ()
+    shown: dict[str, str] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def kind(self) -> str:
+        return next((k for k in KINDS if k in self.shown), "text")
+
+
+def _blocks(section: Tag):
+    """The section's blocks in reading order, subsections flattened: ("heading", text) or (kind, tag)."""
+    for child in section.children:
+        if not isinstance(child, Tag):
+            continue
+        if child.name == "section":
+            yield from _blocks(child)
+        elif re.fullmatch(r"h[1-6]", child.name):
+            yield "heading", child.get_text(" ", strip=True)
+        elif child.name == "template" and "lecture-slide" in child.get("class", []):
+            yield "mark", child
+        elif "cell" in child.get("class", []):
+            yield "cell", child
         else:
-            out.append(copy.copy(child))
-        length += len(text)
-    return out
+            yield "prose", child
+
+
+def _cell_parts(cell: Tag) -> dict[str, str]:
+    """What a visible code cell offers a slide: its code, first text output, figure, explorer."""
+    classes = set(cell.get("class", []))
+    if HIDDEN_CELL & classes:
+        return {}
+    parts = {}
+    pre = cell.select_one(".cell_input pre")
+    if pre and "tag_hide-input" not in classes:
+        parts["code"] = f'<div class="code-in highlight">{pre}</div>'
+    output = None if "tag_hide-output" in classes else cell.select_one(".cell_output")
+    for part in output.find_all(recursive=False) if output else []:
+        if "text_html" in part.get("class", []):
+            parts.setdefault("explorer", f'<div class="slide-html">{part.decode_contents()}</div>')
+        elif part.find("img"):
+            parts.setdefault("figure", f'<figure class="slide-figure">{part.find("img")}</figure>')
+            caption = part.find("figcaption")
+            if caption:
+                parts.setdefault("caption", f"<p>{caption.decode_contents()}</p>")
+        elif part.find("pre"):
+            parts.setdefault("output", f'<div class="code-out highlight">{part.find("pre")}</div>')
+    return parts
+
+
+def slides_of(page_section: Tag, where: str = "") -> tuple[list[str], list[Slide]]:
+    """The notes of the title slide (the prose before the first mark) and the marked slides."""
+    intro: list[str] = []
+    slides: list[Slide] = []
+    heading = ""
+    for kind, block in _blocks(page_section):
+        current = slides[-1] if slides else None
+        if kind == "heading":
+            heading = block
+        elif kind == "mark":
+            wanted = tuple((block.get("data-show") or "").split())
+            title = block.get("data-title") or heading
+            slides.append(Slide(title, _clean(block).decode_contents().strip(), wanted))
+        elif kind == "cell":
+            if current is None:
+                continue
+            for name, part in _cell_parts(block).items():
+                if name == "caption" and "figure" in current.wanted and "figure" not in current.shown:
+                    current.notes.append(part)
+                elif name in current.wanted and name not in current.shown:
+                    current.shown[name] = part
+        elif block.name in ("p", "ul", "ol", "blockquote", "div", "table", "figure"):
+            (current.notes if current else intro).append(str(_clean(block)))
+    for slide in slides:
+        missing = [w for w in slide.wanted if w not in slide.shown]
+        if missing:
+            raise SystemExit(
+                f"{where}: the slide {slide.title!r} asks for {' and '.join(missing)}, but no visible cell "
+                "between its mark and the next one has it: move the mark, or change its :show:."
+            )
+    return intro, slides
 
 
 def _notes(paragraphs: list[str]) -> str:
     return f'<aside class="notes">{"".join(paragraphs)}</aside>' if paragraphs else ""
 
 
-def _slide(body: str, notes: list[str] | None = None, classes: str = "") -> str:
-    return f'<section class="kind-{classes or "other"}">{body}{_notes(notes or [])}</section>'
+def slide_html(slide: Slide) -> str:
+    """A slide as a reveal.js ``<section>``: title, bullets, then what it shows, in the asked order."""
+    body = slide.bullets + "".join(slide.shown[w] for w in slide.wanted)
+    return (
+        f'<section class="kind-{slide.kind}"><div class="slide-frame"><h2>{html.escape(slide.title)}</h2>'
+        f'<div class="slide-body">{body}</div></div>{_notes(slide.notes)}</section>'
+    )
 
 
-def _code(cell: Tag) -> str:
-    pre = cell.select_one(".cell_input pre")
-    return f'<div class="code-in highlight">{pre}</div>' if pre else ""
-
-
-def _cell_slides(cell: Tag, heading: str, lead: list[str]) -> list[str]:
-    """Slides for one visible code cell: code with its text outputs, then each rich output."""
-    classes = set(cell.get("class", []))
-    slides, text_outputs, rich = [], [], []
-    output = None if "tag_hide-output" in classes else cell.select_one(".cell_output")
-    for part in output.find_all(recursive=False) if output else []:
-        part_classes = set(part.get("class", []))
-        if "text_html" in part_classes:
-            rich.append(("html", part))
-        elif part.name == "figure" or part.find("img"):
-            rich.append(("figure", part))
-        elif part.find("pre"):
-            text_outputs.append(f'<div class="code-out highlight">{part.find("pre")}</div>')
-    code = "" if "tag_hide-input" in classes else _code(cell)
-    title = f"<h3>{heading}</h3>"
-    if code or text_outputs:
-        slides.append(_slide(title + code + "".join(text_outputs), lead, "code"))
-        lead = []
-    for kind, part in rich:
-        if kind == "figure":
-            img = part.find("img")
-            caption = part.find("figcaption")
-            caption_html = f"<figcaption>{caption.decode_contents()}</figcaption>" if caption else ""
-            body = f'<figure class="slide-figure">{img}{caption_html}</figure>'
-        else:
-            body = f'<div class="slide-html">{part.decode_contents()}</div>'
-        slides.append(_slide(title + body, lead, "figure" if kind == "figure" else "explorer"))
-        lead = []
-    return slides
-
-
-def _section_slides(section: Tag, level: int, crumbs: list[str]) -> list[list[str]]:
-    """Columns of slides (one column per heading) for a section and its subsections."""
-    heading = section.find(re.compile(f"^h{level}$"), recursive=False)
-    title = heading.get_text(" ", strip=True) if heading else ""
-    shown_title = " › ".join([*crumbs[1:], title]) if level > 1 else title
-    text_items, notes, cell_slides, columns = [], [], [], []
-    lead: list[str] = []
-    for child in section.children:
-        if not isinstance(child, Tag) or child is heading:
-            continue
-        if child.name == "section":
-            columns += _section_slides(child, level + 1, [*crumbs, title])
-            continue
-        child = _clean(child)
-        classes = set(child.get("class", []))
-        if child.name == "p":
-            text_items.append(f"<li>{first_sentence(child)}</li>")
-            notes.append(str(child))
-            lead = [str(child)]
-        elif child.name in ("ul", "ol"):
-            for li in child.find_all("li", recursive=False):
-                paragraph = li.find("p") or li
-                text_items.append(f"<li>{first_sentence(paragraph)}</li>")
-            notes.append(str(child))
-        elif "math" in classes:
-            text_items.append(f'<li class="display-math">{child}</li>')
-        elif "admonition" in classes:
-            title_tag = child.select_one(".admonition-title")
-            name = title_tag.get_text(" ", strip=True) if title_tag else "Note"
-            if title_tag:
-                title_tag.decompose()
-            cell_slides.append(
-                _slide(
-                    f'<h3>{html.escape(name)}</h3><div class="exercise">{child.decode_contents()}</div>',
-                    None,
-                    "exercise",
-                )
-            )
-        elif "cell" in classes:
-            if HIDDEN_CELL & classes:
-                continue
-            cell_slides += _cell_slides(child, shown_title, lead)
-            lead = []
-        elif child.find("pre"):
-            cell_slides.append(_slide(f"<h3>{shown_title}</h3>{child}", None, "code"))
-        elif child.name in ("table", "div", "figure", "blockquote"):
-            cell_slides.append(_slide(f"<h3>{shown_title}</h3>{child}"))
-    slides = []
-    tag = "h1" if level == 1 else "h2"
-    for start in range(0, max(len(text_items), 1), BULLETS_PER_SLIDE):
-        chunk = text_items[start : start + BULLETS_PER_SLIDE]
-        more = " (continued)" if start else ""
-        subtitle = (
-            '<p class="deck-subtitle">Lecture 9: Convolutional Neural Networks</p>' if level == 1 and not start else ""
-        )
-        body = f"<{tag}>{html.escape(shown_title)}{more}</{tag}>{subtitle}" + (
-            f"<ul>{''.join(chunk)}</ul>" if chunk else ""
-        )
-        slides.append(_slide(body, notes if not start else [], "title" if level == 1 and not start else "text"))
-    return [slides + cell_slides] + columns
-
-
-def deck(page: Path) -> tuple[str, str, int]:
-    """The deck of one built chapter page: (title, HTML document, number of slides)."""
+def deck(page: Path) -> tuple[str, str, list[Slide]]:
+    """The deck of one built chapter page: (title, HTML document, its marked slides)."""
     soup = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
     for anchor in soup.select("a.headerlink"):
         anchor.decompose()
     top = soup.select_one("article.bd-article > section")
     if top is None:
         raise SystemExit(f"{page}: no article section; is it a page built by Jupyter Book?")
-    columns = _section_slides(top, 1, [])
     title = top.find("h1").get_text(" ", strip=True).replace("#", "").strip()
-    n_slides = sum(len(c) for c in columns)
-    body = "\n".join("<section>" + "".join(col) + "</section>" if len(col) > 1 else col[0] for col in columns if col)
+    intro, slides = slides_of(top, str(page))
+    if not slides:
+        raise SystemExit(f"{page}: no slide marks; mark the chapter's slides with {{slide}} (see _ext/slide_marks.py).")
+    title_slide = (
+        f'<section class="kind-title"><h1>{html.escape(title)}</h1>'
+        f'<p class="deck-subtitle">Lecture 9: Convolutional Neural Networks</p>{_notes(intro)}</section>'
+    )
+    body = "\n".join([title_slide, *map(slide_html, slides)])
     chapter = page.stem
     doc = f"""<!doctype html>
 <html lang="en">
@@ -237,7 +214,7 @@ def deck(page: Path) -> tuple[str, str, int]:
 </body>
 </html>
 """
-    return title, doc, n_slides
+    return title, doc, slides
 
 
 def build(html_dir: Path) -> dict:
@@ -256,10 +233,17 @@ def build(html_dir: Path) -> dict:
         shutil.copy(asset, out / asset.name)
     manifest = {"decks": []}
     for page in chapters(html_dir):
-        title, doc, n = deck(page)
+        title, doc, slides = deck(page)
         (out / page.name).write_text(doc, encoding="utf-8")
+        kinds = [s.kind for s in slides]
         manifest["decks"].append(
-            {"file": page.name, "title": title, "slides": n, "chapter": f"{page.parent.name}/{page.name}"}
+            {
+                "file": page.name,
+                "title": title,
+                "slides": len(slides) + 1,
+                "kinds": {k: kinds.count(k) for k in ("text", *KINDS)},
+                "chapter": f"{page.parent.name}/{page.name}",
+            }
         )
     items = "".join(
         f'<li><a href="{d["file"]}">{html.escape(d["title"])}</a> ({d["slides"]} slides)</li>'
@@ -284,7 +268,9 @@ if __name__ == "__main__":
     started = time.perf_counter()
     manifest = build(Path(sys.argv[1] if len(sys.argv) > 1 else ROOT / "_build" / "html"))
     total = sum(d["slides"] for d in manifest["decks"])
+    figures = sum(d["kinds"]["figure"] for d in manifest["decks"])
     print(
         f"slides: {len(manifest['decks'])} decks, {total} slides "
-        f"({', '.join(str(d['slides']) for d in manifest['decks'])}) in {time.perf_counter() - started:.1f} s"
+        f"({', '.join(str(d['slides']) for d in manifest['decks'])}), {figures} with a figure, "
+        f"in {time.perf_counter() - started:.1f} s"
     )

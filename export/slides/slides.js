@@ -1,8 +1,9 @@
 // Starts reveal.js, then keeps every slide inside the 1280×720 frame: where the content of
 // a slide would overflow, its font size (and with it every em-sized box) is reduced in 5 %
-// steps. Fitting waits for MathJax, since typeset formulas change the heights.
+// steps, down to 75 %: a slide that needs more has too much on it, and the site check fails it.
+// Fitting waits for MathJax, since typeset formulas change the heights.
 (function () {
-  const WIDTH = 1280, HEIGHT = 720, SMALLEST = 30;
+  const WIDTH = 1280, HEIGHT = 720, SMALLEST = 75;
   function fit(slide) {
     if (!slide || slide.dataset.fitted) return;
     let size = 100;

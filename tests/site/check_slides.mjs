@@ -1,14 +1,22 @@
 // Opens every reveal.js deck of the built site (export/slides.py) in headless Chromium and
 // steps through all its slides: each must render something, fit its 1280×720 frame (nothing
-// outside it, nothing cut off), load its images and have its math typeset by MathJax; the
-// explorers on the slides must work; nothing may be fetched from outside the site.
+// outside it, nothing cut off), load its images and have its math typeset by MathJax; a
+// figure slide must show its figure; no bullet may end cut off ("…"), and no slide may hold
+// more than six bullets or a wall of text; the explorers on the slides must work; nothing may
+// be fetched from outside the site. All decks together keep the lecture's size: at most
+// MAX_SLIDES slides, a third or more of them with a figure.
 // Usage: node tests/site/check_slides.mjs <base URL> <html folder> <screenshot folder>
+// LECTURE_SLIDE_SHOTS=all saves every slide (slides_<deck>_<n>.png), not one of each kind.
 import { launchBrowser } from "../../export/browser.mjs";
 import { readFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { checkExplorers } from "./explorers.mjs";
 
 const [baseUrl, htmlDir, shotDir] = process.argv.slice(2);
+// The lecture has about 70 slides; the decks may be fuller, not twice as long.
+const MAX_SLIDES = 150, MIN_FIGURE_SHARE = 1 / 3, MAX_BULLETS = 6, MAX_WORDS = 80;
+const allShots = process.env.LECTURE_SLIDE_SHOTS === "all";
+let figureSlides = 0;
 const manifest = JSON.parse(readFileSync(join(htmlDir, "slides", "manifest.json"), "utf8"));
 const toc = readFileSync(process.env.BOOK_TOC || "_toc.yml", "utf8");
 const chapters = [...toc.matchAll(/file:\s*(\S+)/g)].map((m) => m[1]).filter((f) => /^\d/.test(f.split("/").pop()));
@@ -64,7 +72,13 @@ for (const deck of manifest.decks) {
       const clone = slide.cloneNode(true);
       clone.querySelectorAll("aside.notes, script, style").forEach((e) => e.remove());
       const math = [...slide.querySelectorAll(".math")];
+      // The author's text: bullets and paragraphs, not code, outputs or an explorer's labels.
+      const prose = [...slide.querySelectorAll(".slide-body li, .slide-body > p")].filter((e) => !e.closest("aside.notes, .slide-html"));
+      const ownText = (e) => { const c = e.cloneNode(true); c.querySelectorAll("ul, ol, pre").forEach((x) => x.remove()); return c.textContent.trim(); };
       return {
+        cut: prose.map(ownText).filter((t) => /(…|\.\.\.)$/.test(t)).map((t) => t.slice(-40)),
+        bullets: slide.querySelectorAll(".slide-body > ul > li, .slide-body > ol > li").length,
+        words: prose.map(ownText).join(" ").split(/\s+/).filter(Boolean).length,
         kind: slide.className, text: clone.textContent.trim(), visible: slide.getBoundingClientRect().height > 0,
         overflow: slide.scrollHeight > 722 || slide.scrollWidth > 1282, out: [...new Set(out)].slice(0, 4),
         images: [...slide.querySelectorAll("img")].filter((i) => !(i.complete && i.naturalWidth > 0)).length,
@@ -77,11 +91,18 @@ for (const deck of manifest.decks) {
     if (!r.text && !r.nImages) fail(`${where}: empty`);
     if (r.overflow || r.out.length) fail(`${where}: content overflows the slide (font ${r.fitted}%): ${r.out.join(", ")}`);
     if (r.images) fail(`${where}: ${r.images} image(s) did not load`);
+    if (r.kind.includes("kind-figure") && !r.nImages) fail(`${where}: a figure slide without its figure`);
+    for (const cut of r.cut) fail(`${where}: a sentence cut off: "…${cut}"`);
+    if (r.bullets > MAX_BULLETS) fail(`${where}: ${r.bullets} bullets (at most ${MAX_BULLETS})`);
+    if (r.words > MAX_WORDS) fail(`${where}: ${r.words} words of text (at most ${MAX_WORDS}; the rest belongs in the notes)`);
+    if (r.kind.includes("kind-figure")) figureSlides += 1;
     if (r.typeset < r.math) fail(`${where}: ${r.math - r.typeset} of ${r.math} formulas not typeset`);
     for (const raw of ["\\(", "\\[", "$$", "\\begin{"]) if (r.text.includes(raw)) fail(`${where}: untypeset math '${raw}'`);
     if (r.kind.includes("kind-explorer")) explorers += await checkExplorers(page, (m) => fail(`${where}: ${m}`));
     const kind = ["title", "figure", "explorer", "code"].find((k) => r.kind.includes(`kind-${k}`));
-    if (kind && !shots[kind]) {
+    if (allShots) {
+      await page.screenshot({ path: join(shotDir, `slides_${deck.file.replace(".html", "")}_${String(n + 1).padStart(2, "0")}.png`) });
+    } else if (kind && !shots[kind]) {
       shots[kind] = true;
       await page.screenshot({ path: join(shotDir, `slides_${deck.file.replace(".html", "")}_${kind}.png`) });
     }
@@ -96,5 +117,8 @@ for (const deck of manifest.decks) {
   await page.close();
 }
 await browser.close();
-console.log(`\nslides: ${manifest.decks.length - failures.length} of ${manifest.decks.length} decks passed, ${slidesSeen} slides stepped through`);
+if (slidesSeen > MAX_SLIDES) failures.push(`${slidesSeen} slides in all (at most ${MAX_SLIDES})`);
+if (figureSlides < MIN_FIGURE_SHARE * slidesSeen) failures.push(`only ${figureSlides} of ${slidesSeen} slides carry a figure (a third or more should)`);
+console.log(`\nslides: ${manifest.decks.length - failures.filter((f) => f.endsWith(".html")).length} of ${manifest.decks.length} decks passed, ${slidesSeen} slides stepped through, ${figureSlides} with a figure`);
+for (const f of failures.filter((f) => !f.endsWith(".html"))) console.log(`FAIL ${f}`);
 process.exit(failures.length || !manifest.decks.length ? 1 : 0);

@@ -12,7 +12,7 @@ it shows::
 
 The body holds the slide's few short bullets (MyST, so roles such as ``{glue:text}`` give this
 run's numbers); ``:show:`` asks for what the cells after the mark produce, in the order given:
-``code`` (the first visible code cell's source), ``output`` (the first text output), ``figure``
+``code`` (the first visible code cell's source), ``output`` (its text outputs, such as a model summary), ``figure``
 (the first figure) and ``explorer`` (the first interactive output). The prose that follows the
 mark, up to the next one, becomes the slide's speaker notes (``export/slides.py``).
 

@@ -31,6 +31,8 @@ from bs4 import BeautifulSoup, Tag
 ROOT = Path(__file__).resolve().parent.parent
 ASSETS = Path(__file__).resolve().parent / "slides"
 REVEAL = ROOT / "node_modules" / "reveal.js"
+# A figure fills the height a slide leaves it, up to this many times its size on the page.
+UPSCALE = 1.5
 HIDDEN_CELL = {"tag_hide-cell", "tag_remove-cell", "tag_remove-input", "tag_remove-output"}
 # The slide kinds, by what a slide shows (the first of these it has names it).
 KINDS = ("explorer", "figure", "code", "output")
@@ -104,8 +106,22 @@ def _blocks(section: Tag):
             yield "prose", child
 
 
-def _cell_parts(cell: Tag) -> dict[str, str]:
-    """What a visible code cell offers a slide: its code, first text output, figure, explorer."""
+def _sized(img: Tag, folder: Path | None) -> Tag:
+    """The image, allowed to grow to :data:`UPSCALE` times its pixel size (read from the file)."""
+    path = folder / img.get("src", "") if folder else None
+    if path is None or not path.is_file():
+        return img
+    from PIL import Image  # matplotlib's dependency
+
+    with Image.open(path) as image:
+        width, height = image.size
+    img = copy.copy(img)
+    img["style"] = f"max-width: {UPSCALE * width:.0f}px; max-height: {UPSCALE * height:.0f}px"
+    return img
+
+
+def _cell_parts(cell: Tag, folder: Path | None = None) -> dict[str, str]:
+    """What a visible code cell offers a slide: its code, its text outputs, first figure, first explorer."""
     classes = set(cell.get("class", []))
     if HIDDEN_CELL & classes:
         return {}
@@ -114,21 +130,28 @@ def _cell_parts(cell: Tag) -> dict[str, str]:
     if pre and "tag_hide-input" not in classes:
         parts["code"] = f'<div class="code-in highlight">{pre}</div>'
     output = None if "tag_hide-output" in classes else cell.select_one(".cell_output")
+    texts = []
     for part in output.find_all(recursive=False) if output else []:
-        if "text_html" in part.get("class", []):
+        children = part.find_all(True, recursive=False)
+        if "text_html" in part.get("class", []) and [c.name for c in children] == ["pre"]:
+            texts.append(str(children[0]))  # rich's text as HTML: a Keras model summary
+        elif "text_html" in part.get("class", []):
             parts.setdefault("explorer", f'<div class="slide-html">{part.decode_contents()}</div>')
         elif part.find("img"):
-            parts.setdefault("figure", f'<figure class="slide-figure">{part.find("img")}</figure>')
+            parts.setdefault("figure", f'<figure class="slide-figure">{_sized(part.find("img"), folder)}</figure>')
             caption = part.find("figcaption")
             if caption:
                 parts.setdefault("caption", f"<p>{caption.decode_contents()}</p>")
         elif part.find("pre"):
-            parts.setdefault("output", f'<div class="code-out highlight">{part.find("pre")}</div>')
+            texts.append(str(part.find("pre")))
+    if texts:  # all of a cell's text outputs, in order
+        parts["output"] = f'<div class="code-out highlight">{"".join(texts)}</div>'
     return parts
 
 
-def slides_of(page_section: Tag, where: str = "") -> tuple[list[str], list[Slide]]:
-    """The notes of the title slide (the prose before the first mark) and the marked slides."""
+def slides_of(page_section: Tag, where: str = "", folder: Path | None = None) -> tuple[list[str], list[Slide]]:
+    """The notes of the title slide (the prose before the first mark) and the marked slides;
+    ``folder`` is the page's, where the images' paths start."""
     intro: list[str] = []
     slides: list[Slide] = []
     heading = ""
@@ -143,11 +166,12 @@ def slides_of(page_section: Tag, where: str = "") -> tuple[list[str], list[Slide
         elif kind == "cell":
             if current is None:
                 continue
-            for name, part in _cell_parts(block).items():
-                if name == "caption" and "figure" in current.wanted and "figure" not in current.shown:
-                    current.notes.append(part)
-                elif name in current.wanted and name not in current.shown:
-                    current.shown[name] = part
+            parts = _cell_parts(block, folder)
+            for name in current.wanted:
+                if name in parts and name not in current.shown:
+                    current.shown[name] = parts[name]
+                    if name == "figure" and "caption" in parts:  # the caption is the book's prose
+                        current.notes.append(parts["caption"])
         elif block.name in ("p", "ul", "ol", "blockquote", "div", "table", "figure"):
             (current.notes if current else intro).append(str(_clean(block)))
     for slide in slides:
@@ -182,7 +206,7 @@ def deck(page: Path) -> tuple[str, str, list[Slide]]:
     if top is None:
         raise SystemExit(f"{page}: no article section; is it a page built by Jupyter Book?")
     title = top.find("h1").get_text(" ", strip=True).replace("#", "").strip()
-    intro, slides = slides_of(top, str(page))
+    intro, slides = slides_of(top, str(page), page.parent)
     if not slides:
         raise SystemExit(f"{page}: no slide marks; mark the chapter's slides with {{slide}} (see _ext/slide_marks.py).")
     title_slide = (

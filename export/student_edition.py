@@ -9,6 +9,7 @@ neither, so this edition is plain Markdown and plain code:
 - ``{numref}`fig-...``` becomes "Figure N", and every figure's caption follows its cell as
   "**Figure N.** caption";
 - an admonition (``:::{admonition} Title``) becomes a block quote headed by its title;
+- a slide mark (``:::{slide}``, what the decks show) is left out: the page does not show it either;
 - a link to another page of the book leads to that page on the website;
 - the hidden cells lose their asserts and ``glue`` calls; what is left of them (set-up that
   later cells use) stays, and a hidden cell with nothing left is dropped;
@@ -37,6 +38,8 @@ NUMREF = re.compile(r"\{numref\}`(?:(?P<text>[^`<]*?)\s*<(?P<target>[^`>]+)>|(?P
 ADMONITION = re.compile(
     r"^:::+\{admonition\}[ \t]*(?P<title>[^\n]*)\n(?P<body>.*?)^:::+[ \t]*$", re.MULTILINE | re.DOTALL
 )
+# A slide mark and the blank lines after it (_ext/slide_marks.py).
+SLIDE = re.compile(r"^:::+\{slide\}[^\n]*\n.*?^:::+[ \t]*(?:\n\s*|\Z)", re.MULTILINE | re.DOTALL)
 LEFT_OVER = ("{glue", "{numref", "```{", ":::{")
 PAGE_LINK = re.compile(r"\]\((?P<page>[\w-]+)\.md(?P<anchor>#[\w-]+)?\)")
 
@@ -99,6 +102,7 @@ def _admonition(match) -> str:
 def markdown(text: str, values: dict, figures: dict[str, int], chapter: str, site: str = "") -> str:
     """A Markdown cell's MyST as plain Markdown (see the module's docstring); links to other
     pages of the book (``[text](running.md)``) lead to them on the website ``site``."""
+    text = SLIDE.sub("", text)
     text = PAGE_LINK.sub(lambda m: f"]({site}{m['page']}.html{m['anchor'] or ''})", text)
     text = ADMONITION.sub(_admonition, text)
     text = GLUE.sub(_glued(values, chapter), text)
@@ -156,8 +160,9 @@ def student_notebook(chapter: Path, executed, root: Path = ROOT) -> nbformat.Not
     for cell in notebook.cells:
         tags = cell.metadata.get("tags", [])
         if cell.cell_type == "markdown":
-            cell.source = markdown(cell.source, values, figures, chapter.name, notebooks.site_address(root))
-            cells.append(cell)
+            cell.source = markdown(cell.source, values, figures, chapter.name, notebooks.site_address(root)).strip()
+            if cell.source:  # a cell that held only a slide mark
+                cells.append(cell)
             continue
         if notebooks.is_install_cell(cell):
             cell.metadata = {notebooks.MARKER: True}

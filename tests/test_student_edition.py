@@ -57,6 +57,12 @@ def test_figure_references_become_numbers_and_admonitions_quotes():
     assert se.markdown(text, {}, figures, "x.md") == "> **Try it**\n>\n> Change the **rate**."
 
 
+def test_slide_marks_are_left_out():
+    text = "## Pooling\n\n:::{slide} Max-pooling\n:show: figure\n- Keep the maximum\n:::\n\nPooling keeps the maximum."
+    assert se.markdown(text, {}, {}, "x.md") == "## Pooling\n\nPooling keeps the maximum."
+    assert se.markdown(":::{slide} Take-aways\n- One\n:::\n", {}, {}, "x.md") == ""
+
+
 def test_links_to_other_pages_lead_to_the_website():
     text = "see [Running the book](running.md) and [this](04_data_augmentation.md#cats)"
     assert se.markdown(text, {}, {}, "x.md", "https://o.github.io/r/") == (

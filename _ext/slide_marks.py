@@ -23,7 +23,6 @@ Enabled by ``sphinx: local_extensions: {slide_marks: _ext}`` in ``_config.yml``.
 """
 
 from docutils import nodes
-from docutils.parsers.rst import directives
 from sphinx.util.docutils import SphinxDirective
 
 SHOWS = ("code", "output", "figure", "explorer")

@@ -77,3 +77,12 @@ def test_every_chapter_marks_its_slides_with_few_short_bullets(chapter):
         bullets = re.findall(r"^[-*] ", mark["body"], re.MULTILINE)
         assert len(bullets) <= 6, f"{chapter.name}, slide {mark['title']!r}: {len(bullets)} bullets"
         assert not re.search(r"(…|\.\.\.)\s*$", mark["body"], re.MULTILINE), f"a cut bullet on {mark['title']!r}"
+
+
+def test_a_figure_may_grow_to_half_again_its_size_on_the_page(tmp_path):
+    from PIL import Image
+
+    Image.new("RGB", (300, 100), "white").save(tmp_path / "f.png")
+    img = BeautifulSoup('<img src="f.png" alt="a chart">', "html.parser").img
+    assert slides._sized(img, tmp_path)["style"] == "max-width: 450px; max-height: 150px"
+    assert "style" not in slides._sized(img, None).attrs  # no file to measure: left as it is

@@ -39,7 +39,9 @@ ADMONITION = re.compile(
     r"^:::+\{admonition\}[ \t]*(?P<title>[^\n]*)\n(?P<body>.*?)^:::+[ \t]*$", re.MULTILINE | re.DOTALL
 )
 # A slide mark and the blank lines after it (_ext/slide_marks.py).
-SLIDE = re.compile(r"^:::+\{slide\}[^\n]*\n.*?^:::+[ \t]*(?:\n\s*|\Z)", re.MULTILINE | re.DOTALL)
+SLIDE = re.compile(
+    r"^:::+\{slide\}[ \t]*(?P<title>[^\n]*)\n(?P<body>.*?)^:::+[ \t]*(?:\n\s*|\Z)", re.MULTILINE | re.DOTALL
+)
 LEFT_OVER = ("{glue", "{numref", "```{", ":::{")
 PAGE_LINK = re.compile(r"\]\((?P<page>[\w-]+)\.md(?P<anchor>#[\w-]+)?\)")
 
